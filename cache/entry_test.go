@@ -1,0 +1,50 @@
+package cache
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestEntryRoundTrip(t *testing.T) {
+	e := &Entry{
+		Status:   201,
+		Header:   http.Header{"Content-Type": {"text/event-stream"}, "X-Multi": {"a", "b"}},
+		Body:     []byte("data: 1\n\ndata: [DONE]\n\n"),
+		Stream:   true,
+		StoredAt: time.Unix(1700000000, 123456789),
+	}
+	raw, err := e.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Entry
+	if err := got.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != e.Status || got.Stream != e.Stream || !got.StoredAt.Equal(e.StoredAt) ||
+		string(got.Body) != string(e.Body) || !reflect.DeepEqual(got.Header, e.Header) {
+		t.Errorf("round trip = %+v, want %+v", got, e)
+	}
+}
+
+func FuzzEntryUnmarshal(f *testing.F) {
+	raw, _ := (&Entry{Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x")}).MarshalBinary()
+	f.Add(raw)
+	f.Add([]byte{1, 0, 0, 200})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e Entry
+		if e.UnmarshalBinary(data) != nil {
+			return
+		}
+		again, _ := e.MarshalBinary()
+		var e2 Entry
+		if err := e2.UnmarshalBinary(again); err != nil {
+			t.Fatalf("re-encoded entry does not decode: %v", err)
+		}
+		if e2.Status != e.Status || string(e2.Body) != string(e.Body) || !reflect.DeepEqual(e2.Header, e.Header) {
+			t.Fatalf("re-encoding changed the entry")
+		}
+	})
+}

@@ -1,0 +1,110 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ErrMalformedJSON reports a request body that is not one well-formed JSON value.
+var ErrMalformedJSON = errors.New("malformed JSON body")
+
+// Canonicalizer rewrites a JSON request body into a canonical form: object
+// keys sorted, insignificant whitespace removed, numbers kept as written and
+// the configured volatile fields dropped. Two bodies that mean the same
+// request get the same bytes, so they get the same cache key.
+type Canonicalizer struct {
+	ignore [][]string // dotted paths split into segments, e.g. ["metadata","trace_id"]
+}
+
+// NewCanonicalizer returns a Canonicalizer that drops the given fields.
+// A field is a top-level name ("user") or a dotted path into nested
+// objects ("metadata.trace_id").
+func NewCanonicalizer(ignoreFields []string) *Canonicalizer {
+	c := &Canonicalizer{}
+	for _, f := range ignoreFields {
+		if f = strings.TrimSpace(f); f != "" {
+			c.ignore = append(c.ignore, strings.Split(f, "."))
+		}
+	}
+	return c
+}
+
+// Canonicalize returns the canonical form of body. An empty (or all
+// whitespace) body canonicalizes to nil. Anything that is not exactly one
+// JSON value returns ErrMalformedJSON.
+func (c *Canonicalizer) Canonicalize(body []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // keep 1.0, 1e3 and big integers exactly as the client wrote them
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedJSON, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data after the JSON value", ErrMalformedJSON)
+	}
+	for _, path := range c.ignore {
+		drop(v, path)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(body))
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // maps encode with sorted keys
+		return nil, fmt.Errorf("%w: %v", ErrMalformedJSON, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func drop(v any, path []string) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	if len(path) == 1 {
+		delete(obj, path[0])
+		return
+	}
+	drop(obj[path[0]], path[1:])
+}
+
+// KeyParts are what make two requests the same request.
+type KeyParts struct {
+	Method string
+	Host   string
+	Path   string // path and raw query
+	Body   []byte // canonical body
+	Scope  string // tenant; empty means shared
+}
+
+// Key hashes the parts into a fixed-size cache key. Every part is length
+// prefixed, so no two different sets of parts can collide by concatenation.
+func Key(p KeyParts) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, part := range [...][]byte{[]byte(p.Method), []byte(p.Host), []byte(p.Path), p.Body, []byte(p.Scope)} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	return string(h.Sum(nil))
+}
+
+// CredentialScope is the default scope: a hash of the caller's credentials,
+// so one tenant never receives an answer cached for another. Requests with no
+// credentials share the empty scope.
+func CredentialScope(authorization, apiKey string) string {
+	if authorization == "" && apiKey == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(authorization + "\x00" + apiKey))
+	return string(sum[:])
+}

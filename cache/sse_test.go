@@ -1,0 +1,103 @@
+package cache
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestEvents(t *testing.T) {
+	stream := "data: a\n\nevent: x\ndata: b\r\n\r\ndata: c\r\rdata: partial"
+	got := Events([]byte(stream))
+	want := []string{"data: a\n\n", "event: x\ndata: b\r\n\r\n", "data: c\r\r", "data: partial"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d events %q, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("event %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if joined := string(bytes.Join(got, nil)); joined != stream {
+		t.Errorf("events lost bytes: %q", joined)
+	}
+}
+
+func TestRecordingOverflow(t *testing.T) {
+	r := NewRecording(10)
+	r.Write([]byte("12345"))
+	r.Write([]byte("67890"))
+	if r.Overflowed() || string(r.Bytes()) != "1234567890" {
+		t.Fatalf("within limit: %q overflow=%v", r.Bytes(), r.Overflowed())
+	}
+	if n, err := r.Write([]byte("x")); n != 1 || err != nil {
+		t.Fatalf("Write past the limit = %d, %v", n, err)
+	}
+	if !r.Overflowed() || len(r.Bytes()) != 0 {
+		t.Errorf("past limit: %q overflow=%v", r.Bytes(), r.Overflowed())
+	}
+}
+
+// flushCounter counts flushes and the writes between them.
+type flushCounter struct {
+	*httptest.ResponseRecorder
+	chunks []string
+	cur    strings.Builder
+}
+
+func (f *flushCounter) Write(p []byte) (int, error) {
+	f.cur.Write(p)
+	return f.ResponseRecorder.Write(p)
+}
+
+func (f *flushCounter) Flush() {
+	f.chunks = append(f.chunks, f.cur.String())
+	f.cur.Reset()
+}
+
+func TestReplayFlushesEachEvent(t *testing.T) {
+	e := &Entry{Status: 200, Stream: true, Body: []byte("data: 1\n\ndata: 2\n\ndata: [DONE]\n\n")}
+	w := &flushCounter{ResponseRecorder: httptest.NewRecorder()}
+	if err := Replay(w, e); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"data: 1\n\n", "data: 2\n\n", "data: [DONE]\n\n"}
+	if strings.Join(w.chunks, "|") != strings.Join(want, "|") {
+		t.Errorf("flushed chunks %q, want %q", w.chunks, want)
+	}
+}
+
+func TestStorePolicy(t *testing.T) {
+	cases := []struct {
+		status int
+		header http.Header
+		shared bool
+		want   SkipReason
+	}{
+		{200, http.Header{}, false, Storable},
+		{204, http.Header{}, false, Storable},
+		{500, http.Header{}, false, SkipStatus},
+		{429, http.Header{}, false, SkipStatus},
+		{304, http.Header{}, false, SkipStatus},
+		{200, http.Header{"Cache-Control": {"max-age=0, no-store"}}, false, SkipNoStore},
+		{200, http.Header{"Cache-Control": {"private"}}, false, Storable},
+		{200, http.Header{"Cache-Control": {"private"}}, true, SkipNoStore},
+		{200, http.Header{"Set-Cookie": {"a=b"}}, false, SkipCookie},
+		{200, http.Header{"Content-Encoding": {"gzip"}}, false, SkipEncoded},
+	}
+	for i, c := range cases {
+		if got := StorePolicy(c.status, c.header, c.shared); got != c.want {
+			t.Errorf("case %d: StorePolicy = %q, want %q", i, got, c.want)
+		}
+	}
+}
+
+func TestClientBypass(t *testing.T) {
+	for h, want := range map[string]bool{"no-cache": true, "No-Store": true, "max-age=0": false, "": false} {
+		if got := ClientBypass(http.Header{"Cache-Control": {h}}); got != want {
+			t.Errorf("ClientBypass(%q) = %v", h, got)
+		}
+	}
+}

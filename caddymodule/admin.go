@@ -1,0 +1,117 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(adminAPI{})
+}
+
+// adminAPI serves ragproxy's endpoints on Caddy's admin API:
+//
+//	GET    /rag/caches         stats of every cache
+//	DELETE /rag/caches/{name}  purge one cache
+type adminAPI struct{}
+
+// CaddyModule returns the Caddy module information.
+func (adminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.rag",
+		New: func() caddy.Module { return new(adminAPI) },
+	}
+}
+
+// Routes returns the admin routes.
+func (a adminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/rag/caches", Handler: caddy.AdminHandlerFunc(a.handleCaches)},
+		{Pattern: "/rag/caches/", Handler: caddy.AdminHandlerFunc(a.handleCache)},
+	}
+}
+
+// cacheStats is one cache as the admin API and the metrics report it.
+type cacheStats struct {
+	Name     string `json:"name"`
+	TTL      string `json:"ttl"`
+	Entries  int    `json:"entries"`
+	Bytes    int64  `json:"bytes"`
+	MaxBytes int64  `json:"max_bytes"`
+	MaxEntry int    `json:"max_entry_bytes"`
+	Expired  int64  `json:"evicted_expired"`
+	Evicted  int64  `json:"evicted_no_space"`
+	Waiting  int64  `json:"coalesced_waiting"`
+}
+
+// statsByName sums the live stores by name, sorted by name.
+func statsByName() []cacheStats {
+	byName := map[string]*cacheStats{}
+	eachStore(func(s *sharedStore) {
+		st, ok := byName[s.name]
+		if !ok {
+			st = &cacheStats{Name: s.name}
+			byName[s.name] = st
+		}
+		cfg := s.Config()
+		expired, evicted := s.Evictions()
+		st.TTL = cfg.TTL.String()
+		st.Entries += s.Len()
+		st.Bytes += s.Bytes()
+		st.MaxBytes += cfg.MaxBytes
+		st.MaxEntry = max(st.MaxEntry, cfg.MaxEntryBytes)
+		st.Expired += expired
+		st.Evicted += evicted
+		st.Waiting += s.flights.Waiting()
+	})
+	out := make([]cacheStats, 0, len(byName))
+	for _, st := range byName {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (adminAPI) handleCaches(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(statsByName())
+}
+
+func (adminAPI) handleCache(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimPrefix(r.URL.Path, "/rag/caches/")
+	if r.Method != http.MethodDelete {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+	}
+	purged, found := 0, false
+	var purgeErr error
+	eachStore(func(s *sharedStore) {
+		if s.name != name {
+			return
+		}
+		found = true
+		n, err := s.Purge()
+		purged += n
+		if err != nil {
+			purgeErr = err
+		}
+	})
+	if !found {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no cache named %q", name)}
+	}
+	if purgeErr != nil {
+		return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: purgeErr}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(map[string]any{"name": name, "purged": purged})
+}
+
+// Interface guard
+var _ caddy.AdminRouter = (*adminAPI)(nil)

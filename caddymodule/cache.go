@@ -1,0 +1,152 @@
+package caddymodule
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/ragproxy/ragproxy/cache"
+)
+
+func init() {
+	caddy.RegisterModule(CacheHandler{})
+}
+
+// Defaults of the rag_cache handler.
+const (
+	defaultCacheName    = "default"
+	defaultTTL          = 10 * time.Minute
+	defaultMaxSize      = 256 << 20
+	defaultMaxEntrySize = 1 << 20
+	defaultMaxBody      = 1 << 20
+	sharedScope         = "shared"
+)
+
+// CacheHandler is the exact response cache for LLM and RAG APIs. It keys a
+// request on its method, host, path and query, its JSON body in canonical
+// form (key order and whitespace do not matter, ignored fields are dropped)
+// and a scope that by default is the caller's credentials, so one tenant
+// never receives another's answer. It stores only complete 2xx answers,
+// passes Server-Sent Event streams through as they arrive while recording
+// them, replays them on a hit, and coalesces concurrent identical misses
+// into one upstream call.
+//
+// Answers carry `X-Cache: HIT | MISS | BYPASS`; the placeholder
+// `{rag.cache.status}` and the access log field `rag_cache` hold the same.
+// Entries live in memory shared by every handler with the same name, and
+// outlive config reloads that keep the cache's ttl and sizes.
+type CacheHandler struct {
+	// Name of the cache. Handlers with the same name (and the same ttl and
+	// sizes) share entries, e.g. across routes. Default: "default".
+	Name string `json:"name,omitempty"`
+
+	// How long an answer is served from the cache. Default: 10m.
+	TTL caddy.Duration `json:"ttl,omitempty"`
+
+	// Memory bound of the cache in bytes, in whole MiB; when full the oldest
+	// entries are evicted. Default: 256 MiB.
+	MaxSize int64 `json:"max_size,omitempty"`
+
+	// Largest answer (body plus headers, in bytes) that is stored; larger
+	// ones pass through uncached. Default: 1 MiB, or a smaller value that
+	// fits the cache's shards when max_size is small.
+	MaxEntrySize int64 `json:"max_entry_size,omitempty"`
+
+	// Largest request body accepted, in bytes; a larger one is rejected with
+	// 413 and a JSON error. Default: 1 MiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	// Who may share an entry. Empty (the default) scopes entries to the
+	// caller's credentials, a hash of the Authorization and X-Api-Key
+	// headers. "shared" lets every caller share entries. Anything else is
+	// a placeholder expression evaluated per request, e.g.
+	// "{http.request.header.X-Tenant}".
+	Scope string `json:"scope,omitempty"`
+
+	// JSON fields of the request body that do not change the answer and are
+	// left out of the key, as top-level names or dotted paths into nested
+	// objects (e.g. "user", "metadata.trace_id"). Default: none.
+	IgnoreFields []string `json:"ignore_fields,omitempty"`
+
+	// Coalesce concurrent identical misses into one upstream call.
+	// Default: true.
+	Coalesce *bool `json:"coalesce,omitempty"`
+
+	store    *sharedStore
+	poolKey  string
+	canon    *cache.Canonicalizer
+	coalesce bool
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (CacheHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.rag_cache",
+		New: func() caddy.Module { return new(CacheHandler) },
+	}
+}
+
+// Provision applies defaults and attaches the handler to its named store.
+func (h *CacheHandler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if h.Name == "" {
+		h.Name = defaultCacheName
+	}
+	if h.TTL == 0 {
+		h.TTL = caddy.Duration(defaultTTL)
+	}
+	if h.MaxSize == 0 {
+		h.MaxSize = defaultMaxSize
+	}
+	if h.MaxEntrySize == 0 {
+		h.MaxEntrySize = min(defaultMaxEntrySize, h.MaxSize/8)
+	}
+	if h.MaxBody == 0 {
+		h.MaxBody = defaultMaxBody
+	}
+	h.coalesce = h.Coalesce == nil || *h.Coalesce
+	h.canon = cache.NewCanonicalizer(h.IgnoreFields)
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+
+	cfg := cache.StoreConfig{TTL: time.Duration(h.TTL), MaxBytes: h.MaxSize, MaxEntryBytes: int(h.MaxEntrySize)}
+	store, key, err := acquireStore(h.Name, cfg)
+	if err != nil {
+		return fmt.Errorf("rag_cache %q: %v", h.Name, err)
+	}
+	h.store, h.poolKey = store, key
+	return nil
+}
+
+// Validate checks the configuration.
+func (h *CacheHandler) Validate() error {
+	switch {
+	case h.TTL < 0:
+		return fmt.Errorf("rag_cache: ttl must not be negative")
+	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0:
+		return fmt.Errorf("rag_cache: sizes must not be negative")
+	}
+	return nil
+}
+
+// Cleanup lets go of the store; it is freed when no config uses it.
+func (h *CacheHandler) Cleanup() error {
+	if h.poolKey == "" {
+		return nil
+	}
+	_, err := stores.Delete(h.poolKey)
+	return err
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*CacheHandler)(nil)
+	_ caddy.Validator             = (*CacheHandler)(nil)
+	_ caddy.CleanerUpper          = (*CacheHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*CacheHandler)(nil)
+)

@@ -1,0 +1,120 @@
+package caddymodule
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("rag_cache", parseCacheCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("rag_cache", httpcaddyfile.Before, "reverse_proxy")
+}
+
+func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	c := new(CacheHandler)
+	err := c.UnmarshalCaddyfile(h.Dispenser)
+	return c, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
+//
+//	rag_cache [<name>] {
+//		ttl            <duration>
+//		max_size       <size>
+//		max_entry_size <size>
+//		max_body       <size>
+//		scope          shared | <placeholder>
+//		ignore_fields  <field...>
+//		coalesce       on | off
+//	}
+func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		c.Name = d.Val()
+	}
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "ttl":
+			var v string
+			if !d.AllArgs(&v) {
+				return d.ArgErr()
+			}
+			dur, err := caddy.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				return d.Errf("ttl: want a positive duration, got %q", v)
+			}
+			c.TTL = caddy.Duration(dur)
+		case "max_size":
+			if err := parseSize(d, &c.MaxSize); err != nil {
+				return err
+			}
+		case "max_entry_size":
+			if err := parseSize(d, &c.MaxEntrySize); err != nil {
+				return err
+			}
+		case "max_body":
+			if err := parseSize(d, &c.MaxBody); err != nil {
+				return err
+			}
+		case "scope":
+			if !d.AllArgs(&c.Scope) {
+				return d.ArgErr()
+			}
+		case "ignore_fields":
+			fields := d.RemainingArgs()
+			if len(fields) == 0 {
+				return d.ArgErr()
+			}
+			c.IgnoreFields = append(c.IgnoreFields, fields...)
+		case "coalesce":
+			var v string
+			if !d.AllArgs(&v) {
+				return d.ArgErr()
+			}
+			on, err := parseOnOff(v)
+			if err != nil {
+				return d.Errf("coalesce: %v", err)
+			}
+			c.Coalesce = &on
+		default:
+			return d.Errf("unrecognized rag_cache option %q", d.Val())
+		}
+	}
+	return nil
+}
+
+// parseSize reads one size argument such as 64MiB, 512KB or 1048576.
+func parseSize(d *caddyfile.Dispenser, dst *int64) error {
+	name := d.Val()
+	var v string
+	if !d.AllArgs(&v) {
+		return d.ArgErr()
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 || n > 1<<50 {
+		return d.Errf("%s: want a positive size such as 64MiB, got %q", name, v)
+	}
+	*dst = int64(n)
+	return nil
+}
+
+func parseOnOff(v string) (bool, error) {
+	switch v {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return strconv.ParseBool(v)
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*CacheHandler)(nil)

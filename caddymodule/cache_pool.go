@@ -1,0 +1,47 @@
+package caddymodule
+
+import (
+	"fmt"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/ragproxy/ragproxy/cache"
+)
+
+// stores holds every cache store by name and settings, reference counted
+// across config loads: a reload that keeps a cache's settings keeps its
+// entries; one that changes them starts a new, empty store.
+var stores = caddy.NewUsagePool()
+
+// sharedStore is a store with the flights of misses in progress on it.
+type sharedStore struct {
+	name string
+	*cache.Store
+	flights cache.Group
+}
+
+// Destruct frees the store when its last user lets go.
+func (s *sharedStore) Destruct() error { return s.Close() }
+
+func acquireStore(name string, cfg cache.StoreConfig) (*sharedStore, string, error) {
+	key := fmt.Sprintf("%s\x00%d\x00%d\x00%d", name, cfg.TTL, cfg.MaxBytes, cfg.MaxEntryBytes)
+	v, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		s, err := cache.NewStore(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &sharedStore{name: name, Store: s}, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return v.(*sharedStore), key, nil
+}
+
+// eachStore calls f for every live store.
+func eachStore(f func(*sharedStore)) {
+	stores.Range(func(_, v any) bool {
+		f(v.(*sharedStore))
+		return true
+	})
+}

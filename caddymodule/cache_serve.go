@@ -1,0 +1,204 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ragproxy/ragproxy/cache"
+)
+
+// Values of X-Cache and {rag.cache.status}.
+const (
+	statusHit    = "HIT"
+	statusMiss   = "MISS"
+	statusBypass = "BYPASS"
+)
+
+// ServeHTTP answers from the cache, or passes the request on and records
+// the answer.
+func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return h.bypass(w, r, next, "method")
+	}
+	if r.ContentLength > h.MaxBody {
+		return h.rejectBody(w)
+	}
+	if cache.ClientBypass(r.Header) {
+		return h.bypass(w, r, next, "client")
+	}
+	body, err := readBody(r, h.MaxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		return h.rejectBody(w)
+	}
+	if err != nil {
+		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
+	}
+	canonical, err := h.canon.Canonicalize(body)
+	if err != nil {
+		// The backend owns validation: it gets the body as sent, uncached.
+		return h.bypass(w, r, next, "malformed")
+	}
+
+	key := cache.Key(cache.KeyParts{
+		Method: r.Method,
+		Host:   r.Host,
+		Path:   r.URL.RequestURI(),
+		Body:   canonical,
+		Scope:  h.scope(r),
+	})
+	start := time.Now()
+	entry, ok := h.store.Get(key, start)
+	metrics.lookupDuration.WithLabelValues(h.Name).Observe(time.Since(start).Seconds())
+	if ok {
+		metrics.lookups.WithLabelValues(h.Name, "hit").Inc()
+		return h.serveEntry(w, r, entry)
+	}
+	if !h.coalesce {
+		return h.fetch(w, r, next, key, nil)
+	}
+	flight, leader := h.store.flights.Join(key)
+	if leader {
+		return h.fetch(w, r, next, key, flight)
+	}
+	entry, err = flight.Wait(r.Context())
+	if err != nil {
+		return caddyhttp.Error(499, err) // the client went away while waiting
+	}
+	if entry != nil {
+		metrics.lookups.WithLabelValues(h.Name, "coalesced").Inc()
+		return h.serveEntry(w, r, entry)
+	}
+	// The leader's answer could not be shared: ask for ourselves.
+	return h.fetch(w, r, next, key, nil)
+}
+
+// scope is the tenant a request's entries belong to.
+func (h *CacheHandler) scope(r *http.Request) string {
+	switch h.Scope {
+	case "":
+		return cache.CredentialScope(r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+	case sharedScope:
+		return ""
+	}
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	return repl.ReplaceAll(h.Scope, "")
+}
+
+// fetch sends the request upstream, passing the answer through as it
+// arrives while recording it, and stores it if it is complete and
+// storable. A flight, when given, is finished with the stored answer (or
+// nil) however the request ends, panics included.
+func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, flight *cache.Flight) error {
+	h.setStatus(r, statusMiss)
+	metrics.lookups.WithLabelValues(h.Name, "miss").Inc()
+	var stored *cache.Entry
+	if flight != nil {
+		defer func() { h.store.flights.Finish(key, flight, stored) }()
+	}
+	// Ask for an identity body: one stored answer then serves every client,
+	// and the encode handler compresses per client.
+	r.Header.Del("Accept-Encoding")
+
+	rec := newRecordingWriter(w, int(h.MaxEntrySize))
+	if err := next.ServeHTTP(rec, r); err != nil {
+		metrics.stores.WithLabelValues(h.Name, string(cache.SkipIncomplete)).Inc()
+		return err
+	}
+	entry, reason := rec.entry(h.Scope == sharedScope)
+	if reason == cache.Storable {
+		if err := h.store.Set(key, entry); err != nil {
+			reason = cache.SkipTooLarge
+		}
+	}
+	if reason != cache.Storable {
+		metrics.stores.WithLabelValues(h.Name, string(reason)).Inc()
+		if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
+			c.Write(zap.String("cache", h.Name), zap.String("reason", string(reason)), zap.Int("status", rec.status))
+		}
+		return nil
+	}
+	metrics.stores.WithLabelValues(h.Name, "stored").Inc()
+	stored = entry
+	return nil
+}
+
+// serveEntry answers with a stored entry.
+func (h *CacheHandler) serveEntry(w http.ResponseWriter, r *http.Request, e *cache.Entry) error {
+	h.setStatus(r, statusHit)
+	hdr := w.Header()
+	for k, v := range e.Header {
+		hdr[k] = v
+	}
+	hdr.Set("X-Cache", statusHit)
+	hdr.Set("Age", strconv.Itoa(int(e.Age(time.Now()).Seconds())))
+	if !e.Stream {
+		hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	}
+	w.WriteHeader(e.Status)
+	if err := cache.Replay(w, e); err != nil && !errors.Is(err, context.Canceled) {
+		if c := h.logger.Check(zapcore.DebugLevel, "replaying cached answer"); c != nil {
+			c.Write(zap.Error(err))
+		}
+	}
+	return nil
+}
+
+func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, reason string) error {
+	h.setStatus(r, statusBypass)
+	w.Header().Set("X-Cache", statusBypass)
+	metrics.lookups.WithLabelValues(h.Name, "bypass").Inc()
+	if c := h.logger.Check(zapcore.DebugLevel, "cache bypassed"); c != nil {
+		c.Write(zap.String("cache", h.Name), zap.String("reason", reason))
+	}
+	return next.ServeHTTP(w, r)
+}
+
+func (h *CacheHandler) rejectBody(w http.ResponseWriter) error {
+	writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+		fmt.Sprintf("request body exceeds the limit of %d bytes", h.MaxBody))
+	return nil
+}
+
+// setStatus publishes the cache status to the placeholder, the request
+// vars (for `vars` matchers) and the access log.
+func (h *CacheHandler) setStatus(r *http.Request, status string) {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("rag.cache.status", status)
+	}
+	caddyhttp.SetVar(r.Context(), "rag.cache.status", status)
+	if extra, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
+		extra.Set(zap.String("rag_cache", status))
+	}
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// readBody reads at most limit bytes of the body and puts a fresh reader
+// over them back on the request for the handlers that follow.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errBodyTooLarge
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return body, nil
+}

@@ -1,0 +1,193 @@
+package caddymodule_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/ragproxy/ragproxy/caddymodule"
+	"github.com/ragproxy/ragproxy/internal/mockupstream"
+)
+
+// proxy is a real Caddy running in this process. Caddy is a process-wide
+// singleton, so tests that start one must not run in parallel.
+type proxy struct {
+	t      *testing.T
+	URL    string // base URL of the site
+	Admin  string // base URL of the admin API
+	config []byte // the adapted JSON, for reloads
+}
+
+// startCaddy adapts a Caddyfile and runs it. The Caddyfile is a template:
+// {SITE} and {ADMIN} become free loopback addresses.
+func startCaddy(t *testing.T, caddyfile string) *proxy {
+	t.Helper()
+	site, admin := freeAddr(t), freeAddr(t)
+	cf := strings.NewReplacer("{SITE}", site, "{ADMIN}", admin).Replace(caddyfile)
+	cf = fmt.Sprintf("{\n\tadmin %s\n\tauto_https off\n\tpersist_config off\n\tgrace_period 1s\n\tlog {\n\t\toutput discard\n\t}\n}\n%s", admin, cf)
+	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
+	if err != nil {
+		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
+	}
+	_ = warnings // only "input is not formatted"
+	if err := caddy.Load(cfg, true); err != nil {
+		t.Fatalf("loading config: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := caddy.Stop(); err != nil {
+			t.Logf("stopping caddy: %v", err)
+		}
+	})
+	p := &proxy{t: t, URL: "http://" + site, Admin: "http://" + admin, config: cfg}
+	waitDial(t, site)
+	return p
+}
+
+// reload loads the same config again, as `caddy reload` does.
+func (p *proxy) reload() {
+	p.t.Helper()
+	if err := caddy.Load(p.config, true); err != nil {
+		p.t.Fatalf("reloading: %v", err)
+	}
+}
+
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitDial polls addr until it accepts a connection or the deadline passes.
+func waitDial(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not accepting connections: %v", addr, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// eventually polls cond until it is true or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// startMock runs the mock LLM upstream on loopback.
+func startMock(t *testing.T, opts mockupstream.Options) (*mockupstream.Server, string) {
+	t.Helper()
+	s := mockupstream.New(opts)
+	run, err := mockupstream.Start("127.0.0.1:0", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Close() })
+	return s, run.Addr
+}
+
+// post sends a JSON body and returns the answer with its body read.
+func post(t *testing.T, url, body string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading answer of POST %s: %v", url, err)
+	}
+	return resp, string(b)
+}
+
+// get fetches a URL and returns the status and body.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metricValue reads one sample from the admin /metrics endpoint; -1 when absent.
+func (p *proxy) metricValue(name string, labels ...string) float64 {
+	p.t.Helper()
+	_, body := get(p.t, p.Admin+"/metrics")
+	for line := range strings.SplitSeq(body, "\n") {
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(line, l)
+		}
+		if !ok {
+			continue
+		}
+		var v float64
+		fields := strings.Fields(line)
+		if _, err := fmt.Sscan(fields[len(fields)-1], &v); err == nil {
+			return v
+		}
+	}
+	return -1
+}
+
+func chatBody(text string, stream bool) string {
+	b, _ := json.Marshal(map[string]any{
+		"model":    "mock-model",
+		"messages": []map[string]string{{"role": "user", "content": text}},
+		"stream":   stream,
+	})
+	return string(b)
+}
+
+func jsonField(t *testing.T, body, field string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&m); err != nil {
+		t.Fatalf("answer is not JSON: %v: %q", err, body)
+	}
+	return m[field]
+}
