@@ -1,0 +1,108 @@
+package main
+
+import (
+	_ "embed"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	"github.com/ragproxy/ragproxy/internal/mockupstream"
+)
+
+//go:embed demo.Caddyfile
+var demoCaddyfile []byte
+
+func init() {
+	caddycmd.RegisterCommand(caddycmd.Command{
+		Name:  "demo",
+		Usage: "[--listen <addr>] [--admin <addr>] [--latency <duration>]",
+		Short: "Runs ragproxy in front of a built-in mock LLM (no network, no keys)",
+		Long: `
+Starts the built-in OpenAI-compatible mock upstream and ragproxy in front of
+it, prints URLs and curl commands to try, and runs until interrupted. The
+mock answers after --latency, so a cache hit is easy to see.`,
+		Flags: func() *flag.FlagSet {
+			fs := flag.NewFlagSet("demo", flag.ExitOnError)
+			fs.String("listen", "127.0.0.1:8080", "address the proxy listens on")
+			fs.String("admin", "127.0.0.1:2019", "address of Caddy's admin API (metrics, /rag/caches)")
+			fs.Duration("latency", 400*time.Millisecond, "how long the mock upstream takes to answer")
+			return fs
+		}(),
+		Func: runDemo,
+	})
+}
+
+func runDemo(fl caddycmd.Flags) (int, error) {
+	listen, admin := fl.String("listen"), fl.String("admin")
+	latency := fl.Duration("latency")
+
+	mock, err := mockupstream.Start("127.0.0.1:0", mockupstream.New(mockupstream.Options{Latency: latency}))
+	if err != nil {
+		return caddy.ExitCodeFailedStartup, fmt.Errorf("starting mock upstream: %v", err)
+	}
+	defer mock.Close()
+
+	// The embedded Caddyfile reads its addresses from the environment.
+	for k, v := range map[string]string{
+		"RAGPROXY_DEMO_LISTEN":   listen,
+		"RAGPROXY_DEMO_ADMIN":    admin,
+		"RAGPROXY_DEMO_UPSTREAM": mock.Addr,
+	} {
+		os.Setenv(k, v)
+	}
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt(demoCaddyfile, nil)
+	if err != nil {
+		return caddy.ExitCodeFailedStartup, fmt.Errorf("adapting demo config: %v", err)
+	}
+	if err := caddy.Load(cfg, true); err != nil {
+		return caddy.ExitCodeFailedStartup, fmt.Errorf("starting proxy: %v", err)
+	}
+	defer caddy.Stop() //nolint:errcheck
+
+	fmt.Printf(demoHelp, mock.URL, latency, listen, admin)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	fmt.Println("\nstopping")
+	return caddy.ExitCodeSuccess, nil
+}
+
+const demoHelp = `
+ragproxy demo is running.
+
+  mock LLM upstream  %[1]s  (answers after %[2]v)
+  proxy              http://%[3]s  (rag_cache in front of the mock)
+  admin API          http://%[4]s
+
+Ask twice: the first answer is a MISS from the upstream, the second a HIT
+from the cache, without the upstream's delay.
+
+  curl -si http://%[3]s/v1/chat/completions -H 'Content-Type: application/json' \
+    -d '{"model":"mock-model","messages":[{"role":"user","content":"What is RAG?"}]}'
+
+A stream is recorded and replayed event by event:
+
+  curl -sN http://%[3]s/v1/chat/completions -H 'Content-Type: application/json' \
+    -d '{"model":"mock-model","stream":true,"messages":[{"role":"user","content":"Stream it"}]}'
+
+Another caller (other credentials) never receives your cached answers:
+
+  curl -si http://%[3]s/v1/chat/completions -H 'Authorization: Bearer other' \
+    -d '{"model":"mock-model","messages":[{"role":"user","content":"What is RAG?"}]}'
+
+Cache stats, purge and metrics:
+
+  curl -s http://%[4]s/rag/caches
+  curl -s -X DELETE http://%[4]s/rag/caches/default
+  curl -s http://%[4]s/metrics | grep ragproxy_
+
+Press Ctrl-C to stop.
+`
