@@ -139,7 +139,7 @@ func TestCacheStreamingReplay(t *testing.T) {
 // event: the client must have that event before the upstream goes on.
 func TestCacheStreamsEventsAsTheyArrive(t *testing.T) {
 	release := make(chan struct{})
-	upstream := newGatedStream(t, release)
+	upstream, _ := newGatedStream(t, release)
 	p := startCaddy(t, cacheSite(upstream, ""))
 
 	resp, err := http.Post(p.URL+"/v1/chat/completions", "application/json", strings.NewReader(chatBody("hi", true)))
@@ -317,9 +317,11 @@ func TestCacheClientBypass(t *testing.T) {
 
 func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	release := make(chan struct{})
-	upstream, calls := newBlockingUpstream(t, release)
+	upstream, calls := newBlockingUpstream(t, release, http.StatusOK)
 	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache herd\n\treverse_proxy %s\n}\n", upstream))
 	const n = 16
+	// counters are process-wide (go test -count=N): compare with the start
+	coalescedBefore := max(0, p.metricValue("ragproxy_cache_lookups_total", `cache="herd"`, `result="coalesced"`))
 	var wg sync.WaitGroup
 	statuses := make(chan string, n)
 	bodies := make(chan string, n)
@@ -358,8 +360,77 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	if calls() != 1 {
 		t.Errorf("upstream calls = %d, want 1", calls())
 	}
-	if v := p.metricValue("ragproxy_cache_lookups_total", `cache="herd"`, `result="coalesced"`); v != n-1 {
+	if v := p.metricValue("ragproxy_cache_lookups_total", `cache="herd"`, `result="coalesced"`) - coalescedBefore; v != n-1 {
 		t.Errorf("coalesced lookups metric = %v, want %d", v, n-1)
+	}
+}
+
+// TestCacheCoalescedStreamIsLive: followers of a streamed miss receive each
+// event as the upstream sends it, not once the leader has finished.
+func TestCacheCoalescedStreamIsLive(t *testing.T) {
+	release := make(chan struct{})
+	upstream, calls := newGatedStream(t, release)
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache live\n\treverse_proxy %s\n}\n", upstream))
+	const n = 4
+	var bodies []io.ReadCloser
+	var statuses []string
+	for i := range n {
+		resp, err := http.Post(p.URL+"/v1/chat/completions", "application/json", strings.NewReader(chatBody("live", true)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		bodies = append(bodies, resp.Body)
+		statuses = append(statuses, resp.Header.Get("X-Cache"))
+		buf := make([]byte, len("data: first\n\n"))
+		if _, err := readFull(resp.Body, buf); err != nil || string(buf) != "data: first\n\n" {
+			t.Fatalf("request %d: first event %q, %v", i, buf, err)
+		}
+	}
+	if calls() != 1 {
+		t.Fatalf("upstream calls = %d, want 1", calls())
+	}
+	close(release)
+	for i, b := range bodies {
+		if rest, err := readAll(b); err != nil || rest != "data: second\n\ndata: [DONE]\n\n" {
+			t.Errorf("request %d: rest %q, %v", i, rest, err)
+		}
+	}
+	if strings.Join(statuses, ",") != "MISS,HIT,HIT,HIT" {
+		t.Errorf("X-Cache = %v, want MISS then HITs", statuses)
+	}
+}
+
+// TestCacheCoalescingDoesNotShareErrors: when the leader's answer is an
+// error, the waiting requests ask upstream themselves.
+func TestCacheCoalescingDoesNotShareErrors(t *testing.T) {
+	release := make(chan struct{})
+	upstream, calls := newBlockingUpstream(t, release, http.StatusServiceUnavailable)
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache failing\n\treverse_proxy %s\n}\n", upstream))
+	const n = 4
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, _ := post(t, p.URL+"/x", `{"q":1}`)
+			codes <- r.StatusCode
+		}()
+	}
+	eventually(t, "three waiters", func() bool {
+		return p.metricValue("ragproxy_cache_coalesced_waiting", `cache="failing"`) == n-1
+	})
+	close(release)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusServiceUnavailable {
+			t.Errorf("status %d, want the upstream's 503", c)
+		}
+	}
+	if calls() != n {
+		t.Errorf("upstream calls = %d, want %d (errors are not shared)", calls(), n)
 	}
 }
 
@@ -419,15 +490,18 @@ func TestCacheMalformedJSONPassesThrough(t *testing.T) {
 
 func TestCacheMetricsAndAdmin(t *testing.T) {
 	_, upstream := startMock(t, mockupstream.Options{})
-	// counters are process-wide: this cache's name is used by no other test
+	// counters are process-wide: this cache's name is used by no other
+	// test, and deltas keep go test -count=N honest
 	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache metered\n\treverse_proxy %s\n}\n", upstream))
+	hitsBefore := max(0, p.metricValue("ragproxy_cache_lookups_total", `cache="metered"`, `result="hit"`))
+	missesBefore := max(0, p.metricValue("ragproxy_cache_lookups_total", `cache="metered"`, `result="miss"`))
 	post(t, p.URL+"/v1/chat/completions", chatBody("m", false))
 	post(t, p.URL+"/v1/chat/completions", chatBody("m", false))
 
-	if v := p.metricValue("ragproxy_cache_lookups_total", `cache="metered"`, `result="hit"`); v != 1 {
+	if v := p.metricValue("ragproxy_cache_lookups_total", `cache="metered"`, `result="hit"`) - hitsBefore; v != 1 {
 		t.Errorf("hit lookups = %v, want 1", v)
 	}
-	if v := p.metricValue("ragproxy_cache_lookups_total", `cache="metered"`, `result="miss"`); v != 1 {
+	if v := p.metricValue("ragproxy_cache_lookups_total", `cache="metered"`, `result="miss"`) - missesBefore; v != 1 {
 		t.Errorf("miss lookups = %v, want 1", v)
 	}
 	for _, name := range []string{"ragproxy_cache_entries", "ragproxy_cache_bytes", "ragproxy_cache_max_bytes",

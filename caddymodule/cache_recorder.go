@@ -13,20 +13,14 @@ import (
 
 // recordingWriter passes an answer to the client as it is written — every
 // flush of an SSE stream still reaches the client at once through Unwrap —
-// and records a bounded copy for the cache.
+// and copies it into the flight, which records it for the cache and hands
+// it to coalesced followers.
 type recordingWriter struct {
 	*caddyhttp.ResponseWriterWrapper
-	status int
-	header http.Header // the answer's headers as they were sent
-	length string      // its Content-Length, if it declared one
-	body   *cache.Recording
-}
-
-func newRecordingWriter(w http.ResponseWriter, limit int) *recordingWriter {
-	return &recordingWriter{
-		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
-		body:                  cache.NewRecording(limit),
-	}
+	flight *cache.Flight
+	shared bool   // the cache's scope is shared
+	status int    // 0 until the answer's header is written
+	length string // the answer's Content-Length, if it declared one
 }
 
 func (w *recordingWriter) WriteHeader(status int) {
@@ -38,9 +32,11 @@ func (w *recordingWriter) WriteHeader(status int) {
 		return
 	}
 	w.status = status
-	w.Header().Set("X-Cache", statusMiss)
-	w.length = w.Header().Get("Content-Length")
-	w.header = cache.StoredHeader(w.Header())
+	h := w.Header()
+	h.Set("X-Cache", statusMiss)
+	w.length = h.Get("Content-Length")
+	storable := cache.StorePolicy(status, h, w.shared) == cache.Storable
+	w.flight.WriteHeader(status, cache.StoredHeader(h), storable)
 	w.ResponseWriter.WriteHeader(status)
 }
 
@@ -49,7 +45,7 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
-	_, _ = w.body.Write(p[:n])
+	_, _ = w.flight.Write(p[:n])
 	return n, err
 }
 
@@ -59,26 +55,26 @@ func (w *recordingWriter) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{w}, r)
 }
 
-// entry returns the recorded answer, or why it must not be stored.
-func (w *recordingWriter) entry(shared bool) (*cache.Entry, cache.SkipReason) {
-	if w.status == 0 {
+// entry returns the recorded answer of a handler that returned without
+// error, or why it must not be stored.
+func (w *recordingWriter) entry() (*cache.Entry, cache.SkipReason) {
+	status, header, body, overflowed := w.flight.Recorded()
+	switch {
+	case status == 0:
+		return nil, cache.SkipIncomplete
+	case overflowed:
+		return nil, cache.SkipTooLarge
+	case w.length != "" && w.length != strconv.Itoa(len(body)):
 		return nil, cache.SkipIncomplete
 	}
-	if reason := cache.StorePolicy(w.status, w.header, shared); reason != cache.Storable {
+	if reason := cache.StorePolicy(status, w.Header(), w.shared); reason != cache.Storable {
 		return nil, reason
 	}
-	if w.body.Overflowed() {
-		return nil, cache.SkipTooLarge
-	}
-	body := w.body.Bytes()
-	if w.length != "" && w.length != strconv.Itoa(len(body)) {
-		return nil, cache.SkipIncomplete
-	}
 	return &cache.Entry{
-		Status:   w.status,
-		Header:   w.header,
+		Status:   status,
+		Header:   header,
 		Body:     body,
-		Stream:   cache.IsEventStream(w.header.Get("Content-Type")),
+		Stream:   cache.IsEventStream(header.Get("Content-Type")),
 		StoredAt: time.Now(),
 	}, cache.Storable
 }

@@ -64,23 +64,15 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		metrics.lookups.WithLabelValues(h.Name, "hit").Inc()
 		return h.serveEntry(w, r, entry)
 	}
+	limit := int(h.MaxEntrySize)
 	if !h.coalesce {
-		return h.fetch(w, r, next, key, nil)
+		return h.fetch(w, r, next, key, cache.NewFlight(limit))
 	}
-	flight, leader := h.store.flights.Join(key)
+	flight, leader := h.store.flights.Join(key, limit)
 	if leader {
 		return h.fetch(w, r, next, key, flight)
 	}
-	entry, err = flight.Wait(r.Context())
-	if err != nil {
-		return caddyhttp.Error(499, err) // the client went away while waiting
-	}
-	if entry != nil {
-		metrics.lookups.WithLabelValues(h.Name, "coalesced").Inc()
-		return h.serveEntry(w, r, entry)
-	}
-	// The leader's answer could not be shared: ask for ourselves.
-	return h.fetch(w, r, next, key, nil)
+	return h.follow(w, r, next, key, flight)
 }
 
 // scope is the tenant a request's entries belong to.
@@ -95,63 +87,99 @@ func (h *CacheHandler) scope(r *http.Request) string {
 	return repl.ReplaceAll(h.Scope, "")
 }
 
-// fetch sends the request upstream, passing the answer through as it
-// arrives while recording it, and stores it if it is complete and
-// storable. A flight, when given, is finished with the stored answer (or
-// nil) however the request ends, panics included.
+// fetch sends the request upstream and passes the answer through as it
+// arrives, while the flight records it (and followers, if any, tail it).
+// A complete, storable answer is stored before the flight ends, so a
+// request arriving just after finds it in the store.
 func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, flight *cache.Flight) error {
 	h.setStatus(r, statusMiss)
 	metrics.lookups.WithLabelValues(h.Name, "miss").Inc()
-	var stored *cache.Entry
-	if flight != nil {
-		defer func() { h.store.flights.Finish(key, flight, stored) }()
-	}
+	finished := false
+	defer func() {
+		if !finished { // an error, or a panic such as a broken stream's
+			flight.Finish(false)
+		}
+	}()
 	// Ask for an identity body: one stored answer then serves every client,
 	// and the encode handler compresses per client.
 	r.Header.Del("Accept-Encoding")
 
-	rec := newRecordingWriter(w, int(h.MaxEntrySize))
+	rec := &recordingWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, flight: flight, shared: h.Scope == sharedScope}
 	if err := next.ServeHTTP(rec, r); err != nil {
 		metrics.stores.WithLabelValues(h.Name, string(cache.SkipIncomplete)).Inc()
 		return err
 	}
-	entry, reason := rec.entry(h.Scope == sharedScope)
+	entry, reason := rec.entry()
+	if reason == cache.Storable && h.store.Set(key, entry) != nil {
+		reason = cache.SkipTooLarge
+	}
+	flight.Finish(true)
+	finished = true
+
+	outcome := string(reason)
 	if reason == cache.Storable {
-		if err := h.store.Set(key, entry); err != nil {
-			reason = cache.SkipTooLarge
-		}
+		outcome = "stored"
+	} else if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
+		c.Write(zap.String("cache", h.Name), zap.String("reason", outcome), zap.Int("status", rec.status))
 	}
-	if reason != cache.Storable {
-		metrics.stores.WithLabelValues(h.Name, string(reason)).Inc()
-		if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
-			c.Write(zap.String("cache", h.Name), zap.String("reason", string(reason)), zap.Int("status", rec.status))
-		}
-		return nil
-	}
-	metrics.stores.WithLabelValues(h.Name, "stored").Inc()
-	stored = entry
+	metrics.stores.WithLabelValues(h.Name, outcome).Inc()
 	return nil
+}
+
+// follow answers with the answer another request for the same key is
+// getting from upstream right now, passing it on as it arrives.
+func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, flight *cache.Flight) error {
+	rc := http.NewResponseController(w)
+	err := flight.Follow(r.Context(),
+		func(status int, header http.Header) {
+			h.setStatus(r, statusHit)
+			writeHeader(w, status, header, statusHit)
+		},
+		func(p []byte) error {
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+			_ = rc.Flush() // not every writer can flush; the bytes are written either way
+			return nil
+		})
+	switch {
+	case err == nil:
+		metrics.lookups.WithLabelValues(h.Name, "coalesced").Inc()
+		return nil
+	case errors.Is(err, cache.ErrNotShared):
+		return h.fetch(w, r, next, key, cache.NewFlight(int(h.MaxEntrySize)))
+	case errors.Is(err, cache.ErrBroken):
+		panic(http.ErrAbortHandler) // as reverse_proxy does for a stream that broke
+	case r.Context().Err() != nil:
+		return caddyhttp.Error(499, err) // the client went away
+	}
+	return nil // writing to the client failed: it is gone
 }
 
 // serveEntry answers with a stored entry.
 func (h *CacheHandler) serveEntry(w http.ResponseWriter, r *http.Request, e *cache.Entry) error {
 	h.setStatus(r, statusHit)
-	hdr := w.Header()
-	for k, v := range e.Header {
-		hdr[k] = v
-	}
-	hdr.Set("X-Cache", statusHit)
-	hdr.Set("Age", strconv.Itoa(int(e.Age(time.Now()).Seconds())))
+	w.Header().Set("Age", strconv.Itoa(int(e.Age(time.Now()).Seconds())))
 	if !e.Stream {
-		hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(e.Body)))
 	}
-	w.WriteHeader(e.Status)
+	writeHeader(w, e.Status, e.Header, statusHit)
 	if err := cache.Replay(w, e); err != nil && !errors.Is(err, context.Canceled) {
 		if c := h.logger.Check(zapcore.DebugLevel, "replaying cached answer"); c != nil {
 			c.Write(zap.Error(err))
 		}
 	}
 	return nil
+}
+
+// writeHeader sends a stored or shared answer's status and headers.
+func writeHeader(w http.ResponseWriter, status int, header http.Header, cacheStatus string) {
+	hdr := w.Header()
+	for k, v := range header {
+		hdr[k] = v
+	}
+	hdr.Set("X-Cache", cacheStatus)
+	w.WriteHeader(status)
 }
 
 func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, reason string) error {

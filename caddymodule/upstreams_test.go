@@ -20,8 +20,10 @@ func startUpstream(t *testing.T, h http.HandlerFunc) string {
 }
 
 // newGatedStream sends one SSE event, then waits for release before the rest.
-func newGatedStream(t *testing.T, release <-chan struct{}) string {
+func newGatedStream(t *testing.T, release <-chan struct{}) (string, func() int64) {
+	var calls atomic.Int64
 	return startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: first\n\n")
@@ -32,11 +34,11 @@ func newGatedStream(t *testing.T, release <-chan struct{}) string {
 			return
 		}
 		io.WriteString(w, "data: second\n\ndata: [DONE]\n\n")
-	})
+	}), calls.Load
 }
 
-// newBlockingUpstream answers only once release is closed, counting calls.
-func newBlockingUpstream(t *testing.T, release <-chan struct{}) (string, func() int64) {
+// newBlockingUpstream answers status only once release is closed, counting calls.
+func newBlockingUpstream(t *testing.T, release <-chan struct{}, status int) (string, func() int64) {
 	var calls atomic.Int64
 	addr := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		n := calls.Add(1)
@@ -47,6 +49,7 @@ func newBlockingUpstream(t *testing.T, release <-chan struct{}) (string, func() 
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		io.WriteString(w, `{"answer":"shared","call":`+strconv.FormatInt(n, 10)+`}`)
 	})
 	return addr, calls.Load
