@@ -79,6 +79,7 @@ type CacheHandler struct {
 	poolKey  string
 	canon    *cache.Canonicalizer
 	coalesce bool
+	metrics  cacheMetrics
 	logger   *zap.Logger
 }
 
@@ -113,6 +114,7 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
+	h.metrics = newCacheMetrics(h.Name)
 
 	cfg := cache.StoreConfig{TTL: time.Duration(h.TTL), MaxBytes: h.MaxSize, MaxEntryBytes: int(h.MaxEntrySize)}
 	store, key, err := acquireStore(h.Name, cfg)

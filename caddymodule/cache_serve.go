@@ -59,9 +59,9 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	})
 	start := time.Now()
 	entry, ok := h.store.Get(key, start)
-	metrics.lookupDuration.WithLabelValues(h.Name).Observe(time.Since(start).Seconds())
+	h.metrics.lookupDuration.Observe(time.Since(start).Seconds())
 	if ok {
-		metrics.lookups.WithLabelValues(h.Name, "hit").Inc()
+		h.metrics.hit.Inc()
 		return h.serveEntry(w, r, entry)
 	}
 	limit := int(h.MaxEntrySize)
@@ -93,7 +93,7 @@ func (h *CacheHandler) scope(r *http.Request) string {
 // request arriving just after finds it in the store.
 func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, flight *cache.Flight) error {
 	h.setStatus(r, statusMiss)
-	metrics.lookups.WithLabelValues(h.Name, "miss").Inc()
+	h.metrics.miss.Inc()
 	finished := false
 	defer func() {
 		if !finished { // an error, or a panic such as a broken stream's
@@ -144,7 +144,7 @@ func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddy
 		})
 	switch {
 	case err == nil:
-		metrics.lookups.WithLabelValues(h.Name, "coalesced").Inc()
+		h.metrics.coalesced.Inc()
 		return nil
 	case errors.Is(err, cache.ErrNotShared):
 		return h.fetch(w, r, next, key, cache.NewFlight(int(h.MaxEntrySize)))
@@ -185,7 +185,7 @@ func writeHeader(w http.ResponseWriter, status int, header http.Header, cacheSta
 func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, reason string) error {
 	h.setStatus(r, statusBypass)
 	w.Header().Set("X-Cache", statusBypass)
-	metrics.lookups.WithLabelValues(h.Name, "bypass").Inc()
+	h.metrics.bypass.Inc()
 	if c := h.logger.Check(zapcore.DebugLevel, "cache bypassed"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("reason", reason))
 	}

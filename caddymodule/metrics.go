@@ -75,3 +75,20 @@ func registerMetrics(reg prometheus.Registerer) error {
 	}
 	return nil
 }
+
+// cacheMetrics are one cache's hot-path series, resolved once at Provision
+// rather than looked up by label on every request.
+type cacheMetrics struct {
+	hit, miss, coalesced, bypass prometheus.Counter
+	lookupDuration               prometheus.Observer
+}
+
+func newCacheMetrics(name string) cacheMetrics {
+	return cacheMetrics{
+		hit:            metrics.lookups.WithLabelValues(name, "hit"),
+		miss:           metrics.lookups.WithLabelValues(name, "miss"),
+		coalesced:      metrics.lookups.WithLabelValues(name, "coalesced"),
+		bypass:         metrics.lookups.WithLabelValues(name, "bypass"),
+		lookupDuration: metrics.lookupDuration.WithLabelValues(name),
+	}
+}
