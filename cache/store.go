@@ -15,6 +15,7 @@ import (
 // StoreConfig sizes a Store.
 type StoreConfig struct {
 	TTL           time.Duration // how long an entry is served
+	StaleFor      time.Duration // how long past TTL an entry is kept to stand in for an error (0: not kept)
 	MaxBytes      int64         // memory bound of all entries, rounded down to whole MiB (at least 1 MiB)
 	MaxEntryBytes int           // larger entries are not stored
 }
@@ -51,7 +52,7 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 	clean := min(max(cfg.TTL, time.Second), time.Minute)
 	bc, err := bigcache.New(context.Background(), bigcache.Config{
 		Shards:             shards,
-		LifeWindow:         cfg.TTL,
+		LifeWindow:         cfg.TTL + cfg.StaleFor,
 		CleanWindow:        clean,
 		MaxEntriesInWindow: shards * 16, // only sizes the first allocation; shards grow on demand
 		MaxEntrySize:       1024,
@@ -88,17 +89,22 @@ func (s *Store) onRemove(_ string, _ []byte, reason bigcache.RemoveReason) {
 // Config returns the configuration the store was built with.
 func (s *Store) Config() StoreConfig { return s.cfg }
 
-// Get returns the entry stored under key if it is younger than the TTL.
-func (s *Store) Get(key string, now time.Time) (*Entry, bool) {
+// Get returns the entry stored under key if it is younger than the TTL
+// (fresh), or past it but within StaleFor (stale: fresh is false).
+func (s *Store) Get(key string, now time.Time) (e *Entry, fresh, ok bool) {
 	raw, err := s.bc.Get(key)
 	if err != nil {
-		return nil, false
+		return nil, false, false
 	}
-	var e Entry
-	if e.UnmarshalBinary(raw) != nil || e.Age(now) >= s.cfg.TTL {
-		return nil, false
+	e = new(Entry)
+	if e.UnmarshalBinary(raw) != nil {
+		return nil, false, false
 	}
-	return &e, true
+	age := e.Age(now)
+	if age >= s.cfg.TTL+s.cfg.StaleFor {
+		return nil, false, false
+	}
+	return e, age < s.cfg.TTL, true
 }
 
 // Set stores e under key.

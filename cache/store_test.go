@@ -21,24 +21,24 @@ func TestStoreGetSetTTL(t *testing.T) {
 	s := newTestStore(t, StoreConfig{TTL: time.Minute, MaxBytes: 1 << 20, MaxEntryBytes: 4096})
 	now := time.Now()
 	k := Key(KeyParts{Method: "POST", Path: "/x"})
-	if _, ok := s.Get(k, now); ok {
+	if _, _, ok := s.Get(k, now); ok {
 		t.Fatal("hit on an empty store")
 	}
 	e := &Entry{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`), StoredAt: now}
 	if err := s.Set(k, e); err != nil {
 		t.Fatal(err)
 	}
-	got, ok := s.Get(k, now.Add(30*time.Second))
-	if !ok || string(got.Body) != `{"ok":true}` {
-		t.Fatalf("Get = %v, %v", got, ok)
+	got, fresh, ok := s.Get(k, now.Add(30*time.Second))
+	if !ok || !fresh || string(got.Body) != `{"ok":true}` {
+		t.Fatalf("Get = %v, %v, %v", got, fresh, ok)
 	}
-	if _, ok := s.Get(k, now.Add(time.Minute)); ok {
+	if _, _, ok := s.Get(k, now.Add(time.Minute)); ok {
 		t.Error("entry served at its TTL")
 	}
 	if n, err := s.Purge(); err != nil || n != 1 {
 		t.Errorf("Purge = %d, %v", n, err)
 	}
-	if _, ok := s.Get(k, now); ok {
+	if _, _, ok := s.Get(k, now); ok {
 		t.Error("hit after purge")
 	}
 }
@@ -69,7 +69,7 @@ func TestStoreStaysWithinMaxBytes(t *testing.T) {
 		t.Errorf("no eviction: len %d, evicted %d", s.Len(), evicted)
 	}
 	// the newest entry is still there
-	if _, ok := s.Get(Key(KeyParts{Path: "19999"}), time.Now()); !ok {
+	if _, _, ok := s.Get(Key(KeyParts{Path: "19999"}), time.Now()); !ok {
 		t.Error("newest entry was evicted")
 	}
 }
@@ -84,5 +84,17 @@ func TestNewStoreRejectsBadConfig(t *testing.T) {
 			s.Close()
 			t.Errorf("NewStore(%+v) accepted", cfg)
 		}
+	}
+}
+
+func TestStoreKeepsStaleEntries(t *testing.T) {
+	s := newTestStore(t, StoreConfig{TTL: time.Minute, StaleFor: time.Hour, MaxBytes: 1 << 20, MaxEntryBytes: 4096})
+	now := time.Now()
+	s.Set("k", &Entry{Status: 200, Body: []byte("x"), StoredAt: now})
+	if _, fresh, ok := s.Get("k", now.Add(30*time.Minute)); !ok || fresh {
+		t.Errorf("within the stale window: fresh %v ok %v, want stale", fresh, ok)
+	}
+	if _, _, ok := s.Get("k", now.Add(61*time.Minute)); ok {
+		t.Error("served past TTL + StaleFor")
 	}
 }

@@ -71,6 +71,12 @@ type CacheHandler struct {
 	// objects (e.g. "user", "metadata.trace_id"). Default: none.
 	IgnoreFields []string `json:"ignore_fields,omitempty"`
 
+	// How long past its ttl an answer is kept to stand in for a server
+	// error: when the upstream (or rag_fallback) answers 5xx or fails
+	// before answering, the expired answer is served with
+	// `X-Cache: STALE`. Default: 0 (off).
+	StaleIfError caddy.Duration `json:"stale_if_error,omitempty"`
+
 	// Coalesce concurrent identical misses into one upstream call.
 	// Default: true.
 	Coalesce *bool `json:"coalesce,omitempty"`
@@ -116,7 +122,12 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	}
 	h.metrics = newCacheMetrics(h.Name)
 
-	cfg := cache.StoreConfig{TTL: time.Duration(h.TTL), MaxBytes: h.MaxSize, MaxEntryBytes: int(h.MaxEntrySize)}
+	cfg := cache.StoreConfig{
+		TTL:           time.Duration(h.TTL),
+		StaleFor:      time.Duration(h.StaleIfError),
+		MaxBytes:      h.MaxSize,
+		MaxEntryBytes: int(h.MaxEntrySize),
+	}
 	store, key, err := acquireStore(h.Name, cfg)
 	if err != nil {
 		return fmt.Errorf("rag_cache %q: %v", h.Name, err)
@@ -128,8 +139,8 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 // Validate checks the configuration.
 func (h *CacheHandler) Validate() error {
 	switch {
-	case h.TTL < 0:
-		return fmt.Errorf("rag_cache: ttl must not be negative")
+	case h.TTL < 0 || h.StaleIfError < 0:
+		return fmt.Errorf("rag_cache: ttl and stale_if_error must not be negative")
 	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0:
 		return fmt.Errorf("rag_cache: sizes must not be negative")
 	}

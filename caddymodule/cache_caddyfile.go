@@ -3,17 +3,11 @@ package caddymodule
 import (
 	"strconv"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 )
-
-func init() {
-	httpcaddyfile.RegisterHandlerDirective("rag_cache", parseCacheCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("rag_cache", httpcaddyfile.Before, "reverse_proxy")
-}
 
 func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	c := new(CacheHandler)
@@ -30,6 +24,7 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		max_body       <size>
 //		scope          shared | <placeholder>
 //		ignore_fields  <field...>
+//		stale_if_error <duration>
 //		coalesce       on | off
 //	}
 func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -43,15 +38,13 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		switch d.Val() {
 		case "ttl":
-			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
+			if err := parseDuration(d, &c.TTL); err != nil {
+				return err
 			}
-			dur, err := caddy.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				return d.Errf("ttl: want a positive duration, got %q", v)
+		case "stale_if_error":
+			if err := parseDuration(d, &c.StaleIfError); err != nil {
+				return err
 			}
-			c.TTL = caddy.Duration(dur)
 		case "max_size":
 			if err := parseSize(d, &c.MaxSize); err != nil {
 				return err

@@ -24,7 +24,7 @@ type sharedStore struct {
 func (s *sharedStore) Destruct() error { return s.Close() }
 
 func acquireStore(name string, cfg cache.StoreConfig) (*sharedStore, string, error) {
-	key := fmt.Sprintf("%s\x00%d\x00%d\x00%d", name, cfg.TTL, cfg.MaxBytes, cfg.MaxEntryBytes)
+	key := fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d", name, cfg.TTL, cfg.StaleFor, cfg.MaxBytes, cfg.MaxEntryBytes)
 	v, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
 		s, err := cache.NewStore(cfg)
 		if err != nil {

@@ -21,6 +21,9 @@ type recordingWriter struct {
 	shared bool   // the cache's scope is shared
 	status int    // 0 until the answer's header is written
 	length string // the answer's Content-Length, if it declared one
+
+	holdErrors bool // hold a server error back (a stale entry will answer instead)
+	held       bool // a server error was held back
 }
 
 func (w *recordingWriter) WriteHeader(status int) {
@@ -37,6 +40,10 @@ func (w *recordingWriter) WriteHeader(status int) {
 	w.length = h.Get("Content-Length")
 	storable := cache.StorePolicy(status, h, w.shared) == cache.Storable
 	w.flight.WriteHeader(status, cache.StoredHeader(h), storable)
+	if w.holdErrors && status >= 500 {
+		w.held = true
+		return
+	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
@@ -44,9 +51,21 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
+	if w.held {
+		return len(p), nil
+	}
 	n, err := w.ResponseWriter.Write(p)
 	_, _ = w.flight.Write(p[:n])
 	return n, err
+}
+
+// FlushError flushes only an answer that is not held back: flushing the
+// client's writer first would send its headers with an implicit 200.
+func (w *recordingWriter) FlushError() error {
+	if w.held {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // ReadFrom makes sure io.Copy goes through Write (the embedded wrapper's

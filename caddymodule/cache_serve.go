@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,7 +24,14 @@ const (
 	statusHit    = "HIT"
 	statusMiss   = "MISS"
 	statusBypass = "BYPASS"
+	statusStale  = "STALE"
 )
+
+// miss is a request the store could not answer fresh.
+type miss struct {
+	key   string
+	stale *cache.Entry // an expired answer that may stand in for an error (stale_if_error)
+}
 
 // ServeHTTP answers from the cache, or passes the request on and records
 // the answer.
@@ -58,21 +66,25 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		Scope:  h.scope(r),
 	})
 	start := time.Now()
-	entry, ok := h.store.Get(key, start)
+	entry, fresh, ok := h.store.Get(key, start)
 	h.metrics.lookupDuration.Observe(time.Since(start).Seconds())
-	if ok {
+	if fresh {
 		h.metrics.hit.Inc()
-		return h.serveEntry(w, r, entry)
+		return h.serveEntry(w, r, entry, statusHit)
+	}
+	m := miss{key: key}
+	if ok {
+		m.stale = entry
 	}
 	limit := int(h.MaxEntrySize)
 	if !h.coalesce {
-		return h.fetch(w, r, next, key, cache.NewFlight(limit))
+		return h.fetch(w, r, next, m, cache.NewFlight(limit))
 	}
 	flight, leader := h.store.flights.Join(key, limit)
 	if leader {
-		return h.fetch(w, r, next, key, flight)
+		return h.fetch(w, r, next, m, flight)
 	}
-	return h.follow(w, r, next, key, flight)
+	return h.follow(w, r, next, m, flight)
 }
 
 // scope is the tenant a request's entries belong to.
@@ -90,8 +102,10 @@ func (h *CacheHandler) scope(r *http.Request) string {
 // fetch sends the request upstream and passes the answer through as it
 // arrives, while the flight records it (and followers, if any, tail it).
 // A complete, storable answer is stored before the flight ends, so a
-// request arriving just after finds it in the store.
-func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, flight *cache.Flight) error {
+// request arriving just after finds it in the store. With a stale entry at
+// hand, a server error (5xx, or a handler error before any answer) is held
+// back and the stale entry answers instead.
+func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, m miss, flight *cache.Flight) error {
 	h.setStatus(r, statusMiss)
 	h.metrics.miss.Inc()
 	finished := false
@@ -104,13 +118,33 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 	// and the encode handler compresses per client.
 	r.Header.Del("Accept-Encoding")
 
-	rec := &recordingWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, flight: flight, shared: h.Scope == sharedScope}
-	if err := next.ServeHTTP(rec, r); err != nil {
+	rec := &recordingWriter{
+		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		flight:                flight,
+		shared:                h.Scope == sharedScope,
+		holdErrors:            m.stale != nil,
+	}
+	var before http.Header
+	if m.stale != nil {
+		before = w.Header().Clone()
+	}
+	err := next.ServeHTTP(rec, r)
+	if m.stale != nil && (rec.held || err != nil && rec.status == 0) {
+		flight.Finish(false)
+		finished = true
+		metrics.stores.WithLabelValues(h.Name, string(cache.SkipStatus)).Inc()
+		h.metrics.stale.Inc()
+		// the error's headers must not leak into the stale answer
+		clear(w.Header())
+		maps.Copy(w.Header(), before)
+		return h.serveEntry(w, r, m.stale, statusStale)
+	}
+	if err != nil {
 		metrics.stores.WithLabelValues(h.Name, string(cache.SkipIncomplete)).Inc()
 		return err
 	}
 	entry, reason := rec.entry()
-	if reason == cache.Storable && h.store.Set(key, entry) != nil {
+	if reason == cache.Storable && h.store.Set(m.key, entry) != nil {
 		reason = cache.SkipTooLarge
 	}
 	flight.Finish(true)
@@ -128,7 +162,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 
 // follow answers with the answer another request for the same key is
 // getting from upstream right now, passing it on as it arrives.
-func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, key string, flight *cache.Flight) error {
+func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, m miss, flight *cache.Flight) error {
 	rc := http.NewResponseController(w)
 	err := flight.Follow(r.Context(),
 		func(status int, header http.Header) {
@@ -147,7 +181,7 @@ func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddy
 		h.metrics.coalesced.Inc()
 		return nil
 	case errors.Is(err, cache.ErrNotShared):
-		return h.fetch(w, r, next, key, cache.NewFlight(int(h.MaxEntrySize)))
+		return h.fetch(w, r, next, m, cache.NewFlight(int(h.MaxEntrySize)))
 	case errors.Is(err, cache.ErrBroken):
 		panic(http.ErrAbortHandler) // as reverse_proxy does for a stream that broke
 	case r.Context().Err() != nil:
@@ -157,13 +191,13 @@ func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddy
 }
 
 // serveEntry answers with a stored entry.
-func (h *CacheHandler) serveEntry(w http.ResponseWriter, r *http.Request, e *cache.Entry) error {
-	h.setStatus(r, statusHit)
+func (h *CacheHandler) serveEntry(w http.ResponseWriter, r *http.Request, e *cache.Entry, status string) error {
+	h.setStatus(r, status)
 	w.Header().Set("Age", strconv.Itoa(int(e.Age(time.Now()).Seconds())))
 	if !e.Stream {
 		w.Header().Set("Content-Length", strconv.Itoa(len(e.Body)))
 	}
-	writeHeader(w, e.Status, e.Header, statusHit)
+	writeHeader(w, e.Status, e.Header, status)
 	if err := cache.Replay(w, e); err != nil && !errors.Is(err, context.Canceled) {
 		if c := h.logger.Check(zapcore.DebugLevel, "replaying cached answer"); c != nil {
 			c.Write(zap.Error(err))

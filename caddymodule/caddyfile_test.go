@@ -15,8 +15,8 @@ import (
 )
 
 // TestAdaptCaddyfileExample adapts the shipped example and checks the JSON
-// a user gets: every option in place, rag_cache ordered before reverse_proxy
-// with no `order` option.
+// a user gets: every option in place, and the rag_* handlers ordered
+// before reverse_proxy with no `order` option.
 func TestAdaptCaddyfileExample(t *testing.T) {
 	src, err := os.ReadFile("../Caddyfile.example")
 	if err != nil {
@@ -31,28 +31,32 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	collectHandlers(t, out, &got, &lists)
 	want := []string{
 		`{"handler":"rag_cache","max_size":134217728,"name":"search","scope":"shared","ttl":600000000000}`,
-		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","ttl":3600000000000}`,
+		`{"handler":"rag_fallback","tiers":[{"fail_on_empty":"documents","name":"vector","retries":1,"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9001"}]}]}],"timeout":2000000000},{"name":"bm25","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9200"}]}]}],"uri":"/search/bm25"},{"name":"apology","routes":[{"handle":[{"handler":"headers","response":{"set":{"Content-Type":["application/json"]}}},{"body":"{\"answer\":\"Search is busy, please retry in a minute.\",\"documents\":[]}","handler":"static_response","status_code":200}]}]}]}`,
+		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","stale_if_error":86400000000000,"ttl":3600000000000}`,
+		`{"handler":"rag_fallback","tiers":[{"breaker":{"failures":5,"open":15000000000,"window":10000000000},"first_byte_timeout":10000000000,"name":"primary","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9000"}]}]}]},{"name":"small_model","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9002"}]}]}],"set_json":{"model":"small-model"}}]}`,
 	}
 	if len(got) != len(want) {
-		t.Fatalf("found %d rag_cache handlers, want %d:\n%s", len(got), len(want), out)
+		t.Fatalf("found %d rag_* handlers, want %d:\n%s", len(got), len(want), out)
 	}
 	for i := range want {
 		var w map[string]any
-		json.Unmarshal([]byte(want[i]), &w)
+		if err := json.Unmarshal([]byte(want[i]), &w); err != nil {
+			t.Fatal(err)
+		}
 		if !reflect.DeepEqual(got[i], w) {
 			g, _ := json.Marshal(got[i])
 			t.Errorf("handler %d:\n got %s\nwant %s", i, g, want[i])
 		}
 	}
 	for _, l := range lists {
-		if strings.Join(l, ",") != "rag_cache,reverse_proxy" {
-			t.Errorf("handler order %v, want rag_cache before reverse_proxy", l)
+		if strings.Join(l, ",") != "rag_cache,rag_fallback" {
+			t.Errorf("handler order %v, want rag_cache then rag_fallback", l)
 		}
 	}
 }
 
-// collectHandlers walks adapted JSON for rag_cache handlers and the
-// handler lists that hold them.
+// collectHandlers walks adapted JSON for the top-level rag_* handlers and
+// the handler lists that hold them (tier routes are not descended into).
 func collectHandlers(t *testing.T, cfg []byte, found *[]map[string]any, lists *[][]string) {
 	var walk func(v any)
 	walk = func(v any) {
@@ -62,15 +66,19 @@ func collectHandlers(t *testing.T, cfg []byte, found *[]map[string]any, lists *[
 				var names []string
 				for _, h := range hs {
 					if m, ok := h.(map[string]any); ok {
-						names = append(names, fmt.Sprint(m["handler"]))
-						if m["handler"] == "rag_cache" {
+						name := fmt.Sprint(m["handler"])
+						names = append(names, name)
+						if strings.HasPrefix(name, "rag_") {
 							*found = append(*found, m)
 						}
 					}
 				}
-				if strings.Contains(strings.Join(names, ","), "rag_cache") {
+				if strings.Contains(strings.Join(names, ","), "rag_") {
 					*lists = append(*lists, names)
 				}
+			}
+			if v["handler"] == "rag_fallback" {
+				return
 			}
 			for _, c := range v {
 				walk(c)
@@ -97,6 +105,16 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rag_cache a b", "wrong argument count"},
 		{"rag_cache {\n coalesce maybe\n}", "coalesce"},
 		{"rag_cache {\n ignore_fields\n}", "wrong argument count"},
+		{"rag_cache {\n stale_if_error never\n}", "stale_if_error"},
+		{"rag_fallback", "at least one tier"},
+		{"rag_fallback {\n tier a {\n timeout 1s\n }\n}", "no handler"},
+		{"rag_fallback {\n tier a {\n retries -1\n respond ok\n }\n}", "retries"},
+		{"rag_fallback {\n tier a {\n fail_status 7xx\n respond ok\n }\n}", "status code or class"},
+		{"rag_fallback {\n tier a {\n breaker {\n failures 0\n }\n respond ok\n }\n}", "failures"},
+		{"rag_fallback {\n tier a {\n breaker {\n colour red\n }\n respond ok\n }\n}", "unrecognized breaker option"},
+		{"rag_fallback {\n tier a {\n respond ok\n }\n tier a {\n respond ok\n }\n}", "used twice"},
+		{"rag_fallback {\n tier {\n respond ok\n }\n}", "wrong argument count"},
+		{"rag_fallback {\n colour red\n}", "unrecognized rag_fallback option"},
 	} {
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n"+c.body+"\n}\n"), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -191,3 +191,11 @@ func jsonField(t *testing.T, body, field string) any {
 	}
 	return m[field]
 }
+
+// counter returns a function that reads how much a counter grew since
+// counter was called (counters are process-wide, and go test -count=N
+// runs a test several times in one process).
+func (p *proxy) counter(name string, labels ...string) func() float64 {
+	base := max(0, p.metricValue(name, labels...))
+	return func() float64 { return max(0, p.metricValue(name, labels...)) - base }
+}

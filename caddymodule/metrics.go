@@ -2,8 +2,11 @@ package caddymodule
 
 import (
 	"errors"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ragproxy/ragproxy/breaker"
 )
 
 // metrics are created once per process, so counts survive config reloads;
@@ -13,10 +16,16 @@ var metrics = struct {
 	stores         *prometheus.CounterVec
 	lookupDuration *prometheus.HistogramVec
 	caches         prometheus.Collector
+
+	tierRequests       *prometheus.CounterVec
+	tierDuration       *prometheus.HistogramVec
+	fallbacks          *prometheus.CounterVec
+	breakerTransitions *prometheus.CounterVec
+	breakers           prometheus.Collector
 }{
 	lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_lookups_total",
-		Help: "Cache lookups by cache and result (hit, miss, coalesced, bypass).",
+		Help: "Cache lookups by cache and result (hit, miss, coalesced, bypass, stale: an expired answer stood in for an error).",
 	}, []string{"cache", "result"}),
 	stores: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_stores_total",
@@ -28,6 +37,25 @@ var metrics = struct {
 		Buckets: []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2},
 	}, []string{"cache"}),
 	caches: storeCollector{},
+
+	tierRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_fallback_requests_total",
+		Help: "Tries of a rag_fallback tier by outcome (success, failure, ignored: the client went away, rejected: breaker open).",
+	}, []string{"tier", "outcome"}),
+	tierDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ragproxy_fallback_request_duration_seconds",
+		Help:    "Duration of tries of a rag_fallback tier by outcome, the whole answer included.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+	}, []string{"tier", "outcome"}),
+	fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_fallbacks_total",
+		Help: "Requests handed from one tier to the next (to=\"none\": every tier failed) by reason (open, status, timeout, first_byte_timeout, transport, empty, no_answer).",
+	}, []string{"from", "to", "reason"}),
+	breakerTransitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_breaker_transitions_total",
+		Help: "Circuit breaker state changes.",
+	}, []string{"breaker", "from", "to"}),
+	breakers: breakerCollector{},
 }
 
 var (
@@ -65,7 +93,10 @@ func (storeCollector) Collect(ch chan<- prometheus.Metric) {
 // registerMetrics registers the collectors into a config's registry; one
 // registered by an earlier handler of the same load is fine.
 func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches} {
+	for _, c := range []prometheus.Collector{
+		metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches,
+		metrics.tierRequests, metrics.tierDuration, metrics.fallbacks, metrics.breakerTransitions, metrics.breakers,
+	} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
@@ -79,8 +110,8 @@ func registerMetrics(reg prometheus.Registerer) error {
 // cacheMetrics are one cache's hot-path series, resolved once at Provision
 // rather than looked up by label on every request.
 type cacheMetrics struct {
-	hit, miss, coalesced, bypass prometheus.Counter
-	lookupDuration               prometheus.Observer
+	hit, miss, coalesced, bypass, stale prometheus.Counter
+	lookupDuration                      prometheus.Observer
 }
 
 func newCacheMetrics(name string) cacheMetrics {
@@ -89,6 +120,44 @@ func newCacheMetrics(name string) cacheMetrics {
 		miss:           metrics.lookups.WithLabelValues(name, "miss"),
 		coalesced:      metrics.lookups.WithLabelValues(name, "coalesced"),
 		bypass:         metrics.lookups.WithLabelValues(name, "bypass"),
+		stale:          metrics.lookups.WithLabelValues(name, "stale"),
 		lookupDuration: metrics.lookupDuration.WithLabelValues(name),
 	}
+}
+
+var breakerStateDesc = prometheus.NewDesc("ragproxy_breaker_state",
+	"Circuit breaker state: 0 closed, 1 half-open, 2 open.", []string{"breaker"}, nil)
+
+// breakerCollector reads the live breakers at scrape time.
+type breakerCollector struct{}
+
+func (breakerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- breakerStateDesc }
+
+func (breakerCollector) Collect(ch chan<- prometheus.Metric) {
+	eachBreaker(func(b *breaker.Breaker) {
+		ch <- prometheus.MustNewConstMetric(breakerStateDesc, prometheus.GaugeValue, float64(b.State()), b.Name())
+	})
+}
+
+// tierMetrics are one tier's series, resolved once at Provision.
+type tierMetrics struct {
+	rejected  prometheus.Counter
+	byOutcome [3]struct {
+		requests prometheus.Counter
+		duration prometheus.Observer
+	}
+}
+
+func newTierMetrics(tier string) tierMetrics {
+	m := tierMetrics{rejected: metrics.tierRequests.WithLabelValues(tier, "rejected")}
+	for o, name := range map[breaker.Outcome]string{breaker.Success: "success", breaker.Failure: "failure", breaker.Ignored: "ignored"} {
+		m.byOutcome[o].requests = metrics.tierRequests.WithLabelValues(tier, name)
+		m.byOutcome[o].duration = metrics.tierDuration.WithLabelValues(tier, name)
+	}
+	return m
+}
+
+func (m *tierMetrics) observe(o breaker.Outcome, d time.Duration) {
+	m.byOutcome[o].requests.Inc()
+	m.byOutcome[o].duration.Observe(d.Seconds())
 }

@@ -89,3 +89,19 @@ func readAll(r io.Reader) (string, error) {
 	b, err := io.ReadAll(r)
 	return string(b), err
 }
+
+// newFailFirstUpstream answers 503 to its first n calls, then 200.
+func newFailFirstUpstream(t *testing.T, n int64) (string, func() int64) {
+	var calls atomic.Int64
+	addr := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if calls.Add(1) <= n {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"error":{"message":"busy"}}`)
+			return
+		}
+		io.WriteString(w, `{"ok":true,"documents":[{"id":1}]}`)
+	})
+	return addr, calls.Load
+}

@@ -1,0 +1,78 @@
+package breaker
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// StatusSet is a set of HTTP statuses that count as upstream failures.
+type StatusSet []statusRange
+
+type statusRange struct{ lo, hi int }
+
+// DefaultFailStatuses are 429 (the upstream is shedding load) and every 5xx.
+var DefaultFailStatuses = StatusSet{{429, 429}, {500, 599}}
+
+// ParseStatuses reads codes ("503") and classes ("5xx").
+func ParseStatuses(specs []string) (StatusSet, error) {
+	var set StatusSet
+	for _, s := range specs {
+		if len(s) == 3 && strings.HasSuffix(strings.ToLower(s), "xx") && s[0] >= '1' && s[0] <= '5' {
+			lo := int(s[0]-'0') * 100
+			set = append(set, statusRange{lo, lo + 99})
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 100 || n > 599 {
+			return nil, fmt.Errorf("not a status code or class (such as 503 or 5xx): %q", s)
+		}
+		set = append(set, statusRange{n, n})
+	}
+	return set, nil
+}
+
+// Contains reports whether status is in the set.
+func (s StatusSet) Contains(status int) bool {
+	for _, r := range s {
+		if status >= r.lo && status <= r.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// EmptyResult reports whether the JSON body's field at path (dotted, e.g.
+// "documents" or "result.hits") is missing, null, or an empty array,
+// object or string: a 200 that answered nothing. A body that is not JSON
+// is not judged empty.
+func EmptyResult(body []byte, path string) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return false
+	}
+	for seg := range strings.SplitSeq(path, ".") {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return true
+		}
+		if v, ok = obj[seg]; !ok {
+			return true
+		}
+	}
+	switch v := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	case string:
+		return v == ""
+	}
+	return false
+}

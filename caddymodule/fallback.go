@@ -1,0 +1,237 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/eapache/go-resiliency/retrier"
+	"go.uber.org/zap"
+
+	"github.com/ragproxy/ragproxy/breaker"
+)
+
+func init() {
+	caddy.RegisterModule(FallbackHandler{})
+}
+
+// Defaults of the rag_fallback handler.
+const (
+	defaultFallbackMaxBody = 10 << 20
+	defaultRetryBackoff    = 100 * time.Millisecond
+)
+
+// FallbackHandler sends a request to ordered tiers of upstreams, each behind
+// its own circuit breaker, and answers with the first tier that answers
+// well. A tier whose breaker is open is skipped at no cost; a tier that
+// fails (transport error, timeout, a failure status, an empty result) hands
+// the request to the next. A successful answer, SSE included, streams
+// straight through; only failed answers are held back (and dropped).
+// When every tier fails or is open the answer is 503 with an OpenAI-shaped
+// JSON error.
+//
+// Answers carry `X-RAG-Upstream: <tier>`; the placeholder `{rag.upstream}`
+// and the request var `rag.upstream` hold the same.
+type FallbackHandler struct {
+	// The tiers, tried in order.
+	Tiers []*Tier `json:"tiers,omitempty"`
+
+	// Largest request body buffered for re-sending to the next tier; a
+	// larger one is rejected with 413. Default: 10 MiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	logger *zap.Logger
+}
+
+// Tier is one way to answer a request: its handler routes (usually one
+// reverse_proxy) with a breaker, timeouts, retries and request rewrites.
+type Tier struct {
+	// Name of the tier, in X-RAG-Upstream, metrics and logs. Required.
+	Name string `json:"name"`
+
+	// The handlers that answer for this tier.
+	Routes caddyhttp.RouteList `json:"routes,omitempty"`
+
+	// The tier's circuit breaker. Default: a breaker named after the tier
+	// with the default settings (5 failures in 10s open it for 10s, one
+	// probe at a time, one success closes it).
+	Breaker *TierBreaker `json:"breaker,omitempty"`
+
+	// Longest the tier may take for the whole answer. Default: no limit.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// Longest the tier may take to start answering (to send its response
+	// header), for streams whose whole answer takes long. Default: no limit.
+	FirstByteTimeout caddy.Duration `json:"first_byte_timeout,omitempty"`
+
+	// How many times a failed try is repeated on this tier before moving
+	// on, with exponential backoff and jitter. Default: 0.
+	Retries int `json:"retries,omitempty"`
+
+	// Backoff before the first retry; it doubles on every retry. Default: 100ms.
+	RetryBackoff caddy.Duration `json:"retry_backoff,omitempty"`
+
+	// JSON body fields to set for this tier, e.g. {"model": "\"small-model\""}.
+	// Field names may be dotted paths into objects. Values are raw JSON.
+	SetJSON map[string]json.RawMessage `json:"set_json,omitempty"`
+
+	// Rewrites the request's path (and query, after "?") for this tier.
+	// Placeholders are expanded. Default: unchanged.
+	URI string `json:"uri,omitempty"`
+
+	// Request headers to set for this tier. Placeholders are expanded.
+	Headers map[string]string `json:"headers,omitempty"`
+
+	// Response statuses that count as failure, as codes ("503") or classes
+	// ("5xx"). Default: 429 and 5xx.
+	FailStatus []string `json:"fail_status,omitempty"`
+
+	// A JSON field of the answer (dotted path, e.g. "documents") that must
+	// not be empty: a 2xx answer where it is missing, null or empty counts
+	// as failure. Default: none.
+	FailOnEmpty string `json:"fail_on_empty,omitempty"`
+
+	handler     caddyhttp.Handler
+	breaker     *breaker.Breaker
+	breakerName string
+	failStatus  breaker.StatusSet
+	retrier     *retrier.Retrier
+	metrics     tierMetrics
+}
+
+// TierBreaker configures a tier's circuit breaker.
+type TierBreaker struct {
+	// Name of the breaker; tiers and handlers naming the same breaker share
+	// it. Default: the tier's name.
+	Name string `json:"name,omitempty"`
+	// Failures within Window that open the breaker. Default: 5.
+	Failures int `json:"failures,omitempty"`
+	// How far back failures count. Default: 10s.
+	Window caddy.Duration `json:"window,omitempty"`
+	// How long the breaker stays open before letting probes through. Default: 10s.
+	Open caddy.Duration `json:"open,omitempty"`
+	// Requests let through at once while half-open. Default: 1.
+	HalfOpenProbes int `json:"half_open_probes,omitempty"`
+	// Successful probes in a row that close the breaker. Default: 1.
+	Successes int `json:"successes,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (FallbackHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.rag_fallback",
+		New: func() caddy.Module { return new(FallbackHandler) },
+	}
+}
+
+// terminal ends a tier's routes: a tier that did not answer has failed.
+var terminal = caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
+
+// Provision sets up the tiers' routes and attaches their breakers.
+func (h *FallbackHandler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if h.MaxBody == 0 {
+		h.MaxBody = defaultFallbackMaxBody
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	for _, t := range h.Tiers {
+		if err := t.provision(ctx); err != nil {
+			return fmt.Errorf("rag_fallback tier %q: %v", t.Name, err)
+		}
+	}
+	return nil
+}
+
+func (t *Tier) provision(ctx caddy.Context) error {
+	if err := t.Routes.Provision(ctx); err != nil {
+		return err
+	}
+	t.handler = t.Routes.Compile(terminal)
+
+	t.failStatus = breaker.DefaultFailStatuses
+	if len(t.FailStatus) > 0 {
+		set, err := breaker.ParseStatuses(t.FailStatus)
+		if err != nil {
+			return err
+		}
+		t.failStatus = set
+	}
+	backoff := time.Duration(t.RetryBackoff)
+	if backoff == 0 {
+		backoff = defaultRetryBackoff
+	}
+	if t.Retries > 0 {
+		t.retrier = retrier.New(retrier.ExponentialBackoff(t.Retries, backoff), retryClassifier{})
+		t.retrier.SetJitter(0.25)
+	}
+
+	cfg, name := breaker.Config{}, t.Name
+	if b := t.Breaker; b != nil {
+		cfg = breaker.Config{
+			Failures:       b.Failures,
+			Window:         time.Duration(b.Window),
+			Open:           time.Duration(b.Open),
+			HalfOpenProbes: b.HalfOpenProbes,
+			Successes:      b.Successes,
+		}
+		if b.Name != "" {
+			name = b.Name
+		}
+	}
+	br, err := acquireBreaker(name, cfg)
+	if err != nil {
+		return err
+	}
+	t.breaker, t.breakerName = br, name
+	t.metrics = newTierMetrics(t.Name)
+	return nil
+}
+
+// Validate checks the configuration.
+func (h *FallbackHandler) Validate() error {
+	if len(h.Tiers) == 0 {
+		return errors.New("rag_fallback: at least one tier is required")
+	}
+	seen := map[string]bool{}
+	for _, t := range h.Tiers {
+		switch {
+		case t.Name == "":
+			return errors.New("rag_fallback: every tier needs a name")
+		case seen[t.Name]:
+			return fmt.Errorf("rag_fallback: tier name %q used twice", t.Name)
+		case t.Retries < 0 || t.Timeout < 0 || t.FirstByteTimeout < 0 || t.RetryBackoff < 0:
+			return fmt.Errorf("rag_fallback tier %q: retries and durations must not be negative", t.Name)
+		case len(t.Routes) == 0:
+			return fmt.Errorf("rag_fallback tier %q: no handlers", t.Name)
+		}
+		if _, err := breaker.ParseStatuses(t.FailStatus); err != nil {
+			return fmt.Errorf("rag_fallback tier %q: fail_status: %v", t.Name, err)
+		}
+		seen[t.Name] = true
+	}
+	return nil
+}
+
+// Cleanup lets go of the tiers' breakers.
+func (h *FallbackHandler) Cleanup() error {
+	for _, t := range h.Tiers {
+		if t.breaker != nil {
+			_, _ = breakers.Delete(t.breakerName)
+		}
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*FallbackHandler)(nil)
+	_ caddy.Validator             = (*FallbackHandler)(nil)
+	_ caddy.CleanerUpper          = (*FallbackHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*FallbackHandler)(nil)
+)

@@ -1,0 +1,283 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/eapache/go-resiliency/retrier"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ragproxy/ragproxy/breaker"
+)
+
+// Why a try failed, in metrics (fallbacks_total reason) and logs.
+const (
+	reasonOpen             = "open"
+	reasonStatus           = "status"
+	reasonTimeout          = "timeout"
+	reasonFirstByteTimeout = "first_byte_timeout"
+	reasonTransport        = "transport"
+	reasonEmpty            = "empty"
+	reasonNoAnswer         = "no_answer"
+)
+
+var (
+	errTierTimeout      = errors.New("tier timeout")
+	errFirstByteTimeout = errors.New("tier first-byte timeout")
+	errRetry            = errors.New("retry")
+)
+
+// retryClassifier retries exactly the tries that failed before anything
+// reached the client.
+type retryClassifier struct{}
+
+func (retryClassifier) Classify(err error) retrier.Action {
+	switch {
+	case err == nil:
+		return retrier.Succeed
+	case errors.Is(err, errRetry):
+		return retrier.Retry
+	}
+	return retrier.Fail
+}
+
+// try is what one try of a tier came to.
+type try struct {
+	served bool   // the answer went to the client (whole, or cut by a panic re-raised)
+	reason string // why it failed, when not served
+	err    error  // the handler's error to return, when served
+}
+
+// ServeHTTP tries the tiers in order.
+func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	body, err := readBody(r, h.MaxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+			fmt.Sprintf("request body exceeds the limit of %d bytes", h.MaxBody))
+		return nil
+	}
+	if err != nil {
+		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
+	}
+	for i, t := range h.Tiers {
+		res := h.tryTier(t, w, r, body)
+		if res.served {
+			return res.err
+		}
+		if r.Context().Err() != nil {
+			return caddyhttp.Error(499, r.Context().Err()) // the client went away
+		}
+		to := "none"
+		if i+1 < len(h.Tiers) {
+			to = h.Tiers[i+1].Name
+		}
+		metrics.fallbacks.WithLabelValues(t.Name, to, res.reason).Inc()
+		if c := h.logger.Check(zapcore.DebugLevel, "tier failed"); c != nil {
+			c.Write(zap.String("tier", t.Name), zap.String("reason", res.reason), zap.String("next", to))
+		}
+	}
+	writeError(w, http.StatusServiceUnavailable, "server_error", "upstream_unavailable",
+		"every upstream is failing or unavailable; retry later")
+	return nil
+}
+
+// tryTier tries one tier, retrying failures that reached no client.
+func (h *FallbackHandler) tryTier(t *Tier, w http.ResponseWriter, r *http.Request, body []byte) try {
+	body = t.rewriteBody(body)
+	if t.retrier == nil {
+		return h.attempt(t, w, r, body)
+	}
+	var last try
+	_ = t.retrier.RunCtx(r.Context(), func(context.Context) error {
+		last = h.attempt(t, w, r, body)
+		if last.served || last.reason == reasonOpen {
+			return nil
+		}
+		return errRetry
+	})
+	return last
+}
+
+// attempt sends the request to the tier once.
+func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Request, body []byte) (res try) {
+	done, err := t.breaker.Allow()
+	if err != nil {
+		t.metrics.rejected.Inc()
+		return try{reason: reasonOpen}
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	if t.Timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, time.Duration(t.Timeout), errTierTimeout)
+		defer stop()
+	}
+	// Each try gets its own copy of the request vars: an abandoned try's
+	// dial may still read them in the background while a later try's
+	// answer writes rag.upstream into the client's.
+	if vars, ok := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
+		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, maps.Clone(vars))
+	}
+	req := t.request(r.Clone(ctx), body)
+	tw := newTierWriter(w, r, t)
+	if t.FirstByteTimeout > 0 {
+		timer := time.AfterFunc(time.Duration(t.FirstByteTimeout), func() {
+			if !tw.started.Load() {
+				cancel(errFirstByteTimeout)
+			}
+		})
+		defer timer.Stop()
+	}
+
+	// Record the outcome however the try ends, a re-raised panic included.
+	outcome := breaker.Failure
+	defer func() {
+		done(outcome)
+		t.metrics.observe(outcome, time.Since(start))
+	}()
+	handlerErr, panicked := serveRecovering(t.handler, tw, req)
+
+	clientGone := r.Context().Err() != nil
+	if clientGone { // no verdict on the upstream
+		outcome = breaker.Ignored
+	}
+	switch {
+	case panicked != nil && tw.committed:
+		panic(panicked) // the answer broke after it started: as reverse_proxy does, abort
+	case clientGone:
+		return try{served: tw.committed, err: caddyhttp.Error(499, r.Context().Err())}
+	case panicked != nil:
+		return try{reason: reasonTransport} // broke while held back: try the next tier
+	case tw.committed:
+		if handlerErr == nil {
+			outcome = breaker.Success
+		}
+		return try{served: true, err: handlerErr}
+	}
+	reason := failureReason(ctx, handlerErr, tw)
+	if reason == "" { // a held-back answer that turned out fine
+		outcome = breaker.Success
+		return try{served: true, err: tw.release()}
+	}
+	return try{reason: reason}
+}
+
+// serveRecovering runs the tier's handlers, turning an aborted answer's
+// panic into a value so the caller can decide whether to re-raise it.
+func serveRecovering(h caddyhttp.Handler, w http.ResponseWriter, r *http.Request) (err error, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				panic(p) // not ours to handle
+			}
+			panicked = p
+		}
+	}()
+	return h.ServeHTTP(w, r), nil
+}
+
+// failureReason says why a try that sent nothing to the client failed, or
+// "" if its held-back answer is good.
+func failureReason(ctx context.Context, handlerErr error, tw *tierWriter) string {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errFirstByteTimeout):
+		return reasonFirstByteTimeout
+	case errors.Is(cause, errTierTimeout):
+		return reasonTimeout
+	}
+	switch {
+	case handlerErr != nil:
+		var he caddyhttp.HandlerError
+		if errors.As(handlerErr, &he) && he.StatusCode == http.StatusGatewayTimeout {
+			return reasonTimeout
+		}
+		return reasonTransport
+	case tw.status == 0:
+		return reasonNoAnswer
+	case tw.failed:
+		return reasonStatus
+	case tw.heldBack && tw.tier.FailOnEmpty != "" && breaker.EmptyResult(tw.buf.Bytes(), tw.tier.FailOnEmpty):
+		return reasonEmpty
+	}
+	return ""
+}
+
+// rewriteBody applies set_json to a JSON object body; any other body is
+// sent as it came.
+func (t *Tier) rewriteBody(body []byte) []byte {
+	if len(t.SetJSON) == 0 {
+		return body
+	}
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&obj) != nil || obj == nil {
+		return body
+	}
+	for path, raw := range t.SetJSON {
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			continue // validated at provision
+		}
+		setPath(obj, strings.Split(path, "."), v)
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func setPath(obj map[string]any, path []string, v any) {
+	for _, seg := range path[:len(path)-1] {
+		next, ok := obj[seg].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			obj[seg] = next
+		}
+		obj = next
+	}
+	obj[path[len(path)-1]] = v
+}
+
+// request prepares a clone of the request for this tier: a fresh body and
+// the tier's URI and header rewrites.
+func (t *Tier) request(req *http.Request, body []byte) *http.Request {
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	if t.URI == "" && len(t.Headers) == 0 {
+		return req
+	}
+	repl, _ := req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	expand := func(s string) string {
+		if repl == nil {
+			return s
+		}
+		return repl.ReplaceAll(s, "")
+	}
+	if t.URI != "" {
+		path, query, hasQuery := strings.Cut(expand(t.URI), "?")
+		req.URL.Path, req.URL.RawPath = path, ""
+		if hasQuery {
+			req.URL.RawQuery = query
+		}
+		req.RequestURI = req.URL.RequestURI()
+	}
+	for k, v := range t.Headers {
+		req.Header.Set(k, expand(v))
+	}
+	return req
+}

@@ -1,0 +1,127 @@
+package caddymodule
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ragproxy/ragproxy/cache"
+)
+
+// maxHeldBack bounds an answer held back to check fail_on_empty; a larger
+// one is not empty and is sent on.
+const maxHeldBack = 1 << 20
+
+// tierWriter is the response writer of one try of a tier. The decision is
+// made at WriteHeader: a failure status is dropped (the next tier answers);
+// a 2xx that fail_on_empty must inspect is held back; anything else is
+// committed — its headers replace the try's start state on the client's
+// writer and the body streams straight through. Until it commits, a try
+// works on its own copy of the headers, so a failed try leaves no trace.
+type tierWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	req    *http.Request // the client's request, for vars and placeholders
+	tier   *Tier
+	header http.Header // this try's headers until it commits
+
+	started   atomic.Bool // the tier began to answer (for the first-byte timeout)
+	status    int
+	failed    bool // a failure status: dropped
+	heldBack  bool // held back in buf for fail_on_empty
+	committed bool // headers went to the client
+	buf       bytes.Buffer
+}
+
+func newTierWriter(w http.ResponseWriter, r *http.Request, t *Tier) *tierWriter {
+	return &tierWriter{
+		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		req:                   r,
+		tier:                  t,
+		header:                w.Header().Clone(),
+	}
+}
+
+func (w *tierWriter) Header() http.Header {
+	if w.committed {
+		return w.ResponseWriter.Header()
+	}
+	return w.header
+}
+
+func (w *tierWriter) WriteHeader(status int) {
+	if w.status != 0 || status < 200 { // informational answers are not forwarded
+		return
+	}
+	w.status = status
+	w.started.Store(true)
+	switch {
+	case w.tier.failStatus.Contains(status):
+		w.failed = true
+	case w.tier.FailOnEmpty != "" && status < 300 && !cache.IsEventStream(w.header.Get("Content-Type")):
+		w.heldBack = true
+	default:
+		w.commit()
+	}
+}
+
+// commit sends this try's headers to the client.
+func (w *tierWriter) commit() {
+	dst := w.ResponseWriter.Header()
+	clear(dst)
+	for k, v := range w.header {
+		dst[k] = v
+	}
+	dst.Set("X-RAG-Upstream", w.tier.Name)
+	if repl, ok := w.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("rag.upstream", w.tier.Name)
+	}
+	caddyhttp.SetVar(w.req.Context(), "rag.upstream", w.tier.Name)
+	w.committed = true
+	w.ResponseWriter.WriteHeader(w.status)
+}
+
+func (w *tierWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	switch {
+	case w.failed:
+		return len(p), nil
+	case w.heldBack:
+		w.buf.Write(p)
+		if w.buf.Len() > maxHeldBack {
+			if err := w.release(); err != nil {
+				return 0, err
+			}
+		}
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// release commits a held-back answer and sends what was held.
+func (w *tierWriter) release() error {
+	w.heldBack = false
+	w.commit()
+	_, err := w.ResponseWriter.Write(w.buf.Bytes())
+	w.buf.Reset()
+	return err
+}
+
+// FlushError flushes only a committed answer: flushing the client's writer
+// before that would send its headers with an implicit 200.
+func (w *tierWriter) FlushError() error {
+	if !w.committed || w.heldBack {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// ReadFrom makes sure io.Copy goes through Write.
+func (w *tierWriter) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{w}, r)
+}
