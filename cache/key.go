@@ -39,6 +39,16 @@ func NewCanonicalizer(ignoreFields []string) *Canonicalizer {
 // whitespace) body canonicalizes to nil. Anything that is not exactly one
 // JSON value returns ErrMalformedJSON.
 func (c *Canonicalizer) Canonicalize(body []byte) ([]byte, error) {
+	v, err := c.Decode(body)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return Encode(v), nil
+}
+
+// Decode parses body into plain Go values (numbers as json.Number, kept as
+// written) and drops the ignored fields. An empty body decodes to nil.
+func (c *Canonicalizer) Decode(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
@@ -54,14 +64,17 @@ func (c *Canonicalizer) Canonicalize(body []byte) ([]byte, error) {
 	for _, path := range c.ignore {
 		drop(v, path)
 	}
+	return v, nil
+}
+
+// Encode writes a decoded value in canonical form: object keys sorted, no
+// insignificant whitespace.
+func Encode(v any) []byte {
 	var buf bytes.Buffer
-	buf.Grow(len(body))
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil { // maps encode with sorted keys
-		return nil, fmt.Errorf("%w: %v", ErrMalformedJSON, err)
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	_ = enc.Encode(v) // values from Decode always encode; maps encode with sorted keys
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func drop(v any, path []string) {

@@ -81,12 +81,17 @@ type CacheHandler struct {
 	// Default: true.
 	Coalesce *bool `json:"coalesce,omitempty"`
 
-	store    *sharedStore
-	poolKey  string
-	canon    *cache.Canonicalizer
-	coalesce bool
-	metrics  cacheMetrics
-	logger   *zap.Logger
+	// Also answer questions asked in other words from the cache. Default:
+	// off (exact matches only).
+	Semantic *SemanticCache `json:"semantic,omitempty"`
+
+	store      *sharedStore
+	poolKey    string
+	canon      *cache.Canonicalizer
+	coalesce   bool
+	metrics    cacheMetrics
+	semMetrics semanticMetrics
+	logger     *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -133,6 +138,12 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("rag_cache %q: %v", h.Name, err)
 	}
 	h.store, h.poolKey = store, key
+	if h.Semantic != nil {
+		if err := h.Semantic.provision(h.Name, time.Duration(h.TTL)); err != nil {
+			return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
+		}
+		h.semMetrics = newSemanticMetrics(h.Name)
+	}
 	return nil
 }
 
@@ -149,6 +160,9 @@ func (h *CacheHandler) Validate() error {
 
 // Cleanup lets go of the store; it is freed when no config uses it.
 func (h *CacheHandler) Cleanup() error {
+	if h.Semantic != nil {
+		h.Semantic.cleanup()
+	}
 	if h.poolKey == "" {
 		return nil
 	}

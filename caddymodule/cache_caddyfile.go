@@ -26,6 +26,18 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		ignore_fields  <field...>
 //		stale_if_error <duration>
 //		coalesce       on | off
+//		semantic [{
+//			embedder    local | openai
+//			threshold   <0..1>
+//			max_entries <n>
+//			field       <json-field>
+//			url         <embeddings-url>
+//			model       <name>
+//			key         <api-key>
+//			dimensions  <n>
+//			timeout     <duration>
+//			batch_window <duration>
+//		}]
 //	}
 func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -77,6 +89,12 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("coalesce: %v", err)
 			}
 			c.Coalesce = &on
+		case "semantic":
+			sc, err := parseSemantic(d)
+			if err != nil {
+				return err
+			}
+			c.Semantic = sc
 		default:
 			return d.Errf("unrecognized rag_cache option %q", d.Val())
 		}
@@ -111,3 +129,65 @@ func parseOnOff(v string) (bool, error) {
 
 // Interface guard
 var _ caddyfile.Unmarshaler = (*CacheHandler)(nil)
+
+func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
+	sc := new(SemanticCache)
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch opt := d.Val(); opt {
+		case "embedder":
+			if !d.AllArgs(&sc.Embedder) {
+				return nil, d.ArgErr()
+			}
+			if sc.Embedder != "local" && sc.Embedder != "openai" {
+				return nil, d.Errf("embedder: want local or openai, got %q", sc.Embedder)
+			}
+		case "threshold":
+			var v string
+			if !d.AllArgs(&v) {
+				return nil, d.ArgErr()
+			}
+			t, perr := strconv.ParseFloat(v, 64)
+			if perr != nil || t <= 0 || t > 1 {
+				return nil, d.Errf("threshold: want a number in (0, 1], got %q", v)
+			}
+			sc.Threshold = t
+		case "max_entries":
+			err = parseCount(d, &sc.MaxEntries, 1)
+		case "dimensions":
+			err = parseCount(d, &sc.Dimensions, 1)
+		case "field":
+			if !d.AllArgs(&sc.Field) {
+				return nil, d.ArgErr()
+			}
+		case "url":
+			if !d.AllArgs(&sc.URL) {
+				return nil, d.ArgErr()
+			}
+		case "model":
+			if !d.AllArgs(&sc.Model) {
+				return nil, d.ArgErr()
+			}
+		case "key":
+			if !d.AllArgs(&sc.Key) {
+				return nil, d.ArgErr()
+			}
+		case "timeout":
+			err = parseDuration(d, &sc.Timeout)
+		case "batch_window":
+			err = parseDuration(d, &sc.BatchWindow)
+		default:
+			return nil, d.Errf("unrecognized semantic option %q", opt)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if sc.Embedder == "openai" && sc.URL == "" {
+		return nil, d.Err("semantic: the openai embedder needs a url")
+	}
+	return sc, nil
+}

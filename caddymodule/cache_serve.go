@@ -25,12 +25,14 @@ const (
 	statusMiss   = "MISS"
 	statusBypass = "BYPASS"
 	statusStale  = "STALE"
+	statusSemHit = "SEMANTIC-HIT"
 )
 
 // miss is a request the store could not answer fresh.
 type miss struct {
 	key   string
-	stale *cache.Entry // an expired answer that may stand in for an error (stale_if_error)
+	stale *cache.Entry   // an expired answer that may stand in for an error (stale_if_error)
+	sem   *semanticQuery // the question, to remember by meaning once answered
 }
 
 // ServeHTTP answers from the cache, or passes the request on and records
@@ -52,18 +54,22 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
 	}
-	canonical, err := h.canon.Canonicalize(body)
+	decoded, err := h.canon.Decode(body)
 	if err != nil {
 		// The backend owns validation: it gets the body as sent, uncached.
 		return h.bypass(w, r, next, "malformed")
 	}
-
+	var canonical []byte
+	if decoded != nil {
+		canonical = cache.Encode(decoded)
+	}
+	scope := h.scope(r)
 	key := cache.Key(cache.KeyParts{
 		Method: r.Method,
 		Host:   r.Host,
 		Path:   r.URL.RequestURI(),
 		Body:   canonical,
-		Scope:  h.scope(r),
+		Scope:  scope,
 	})
 	start := time.Now()
 	entry, fresh, ok := h.store.Get(key, start)
@@ -75,6 +81,12 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	m := miss{key: key}
 	if ok {
 		m.stale = entry
+	}
+	if h.Semantic != nil {
+		if e, similarity := h.semanticLookup(r, decoded, scope, &m); e != nil {
+			w.Header().Set("X-Cache-Similarity", similarity)
+			return h.serveEntry(w, r, e, statusSemHit)
+		}
 	}
 	limit := int(h.MaxEntrySize)
 	if !h.coalesce {
@@ -153,6 +165,9 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 	outcome := string(reason)
 	if reason == cache.Storable {
 		outcome = "stored"
+		if m.sem != nil {
+			h.Semantic.store.Add(m.sem.scope, m.sem.query, m.sem.vec, m.key, entry.StoredAt)
+		}
 	} else if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("reason", outcome), zap.Int("status", rec.status))
 	}

@@ -32,7 +32,7 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	want := []string{
 		`{"handler":"rag_cache","max_size":134217728,"name":"search","scope":"shared","ttl":600000000000}`,
 		`{"handler":"rag_fallback","tiers":[{"fail_on_empty":"documents","name":"vector","retries":1,"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9001"}]}]}],"timeout":2000000000},{"name":"bm25","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9200"}]}]}],"uri":"/search/bm25"},{"name":"apology","routes":[{"handle":[{"handler":"headers","response":{"set":{"Content-Type":["application/json"]}}},{"body":"{\"answer\":\"Search is busy, please retry in a minute.\",\"documents\":[]}","handler":"static_response","status_code":200}]}]}]}`,
-		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","stale_if_error":86400000000000,"ttl":3600000000000}`,
+		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","semantic":{},"stale_if_error":86400000000000,"ttl":3600000000000}`,
 		`{"handler":"rag_fallback","tiers":[{"breaker":{"failures":5,"open":15000000000,"window":10000000000},"first_byte_timeout":10000000000,"name":"primary","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9000"}]}]}]},{"name":"small_model","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9002"}]}]}],"set_json":{"model":"small-model"}}]}`,
 	}
 	if len(got) != len(want) {
@@ -107,6 +107,10 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rag_cache {\n ignore_fields\n}", "wrong argument count"},
 		{"rag_cache {\n stale_if_error never\n}", "stale_if_error"},
 		{"rag_fallback", "at least one tier"},
+		{"rag_cache {\n semantic {\n threshold 2\n }\n}", "threshold"},
+		{"rag_cache {\n semantic {\n embedder magic\n }\n}", "embedder"},
+		{"rag_cache {\n semantic {\n embedder openai\n }\n}", "needs a url"},
+		{"rag_cache {\n semantic {\n colour red\n }\n}", "unrecognized semantic option"},
 		{"rag_fallback {\n tier a {\n timeout 1s\n }\n}", "no handler"},
 		{"rag_fallback {\n tier a {\n retries -1\n respond ok\n }\n}", "retries"},
 		{"rag_fallback {\n tier a {\n fail_status 7xx\n respond ok\n }\n}", "status code or class"},

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ragproxy/ragproxy/breaker"
+	"github.com/ragproxy/ragproxy/semantic"
 )
 
 // metrics are created once per process, so counts survive config reloads;
@@ -22,6 +23,11 @@ var metrics = struct {
 	fallbacks          *prometheus.CounterVec
 	breakerTransitions *prometheus.CounterVec
 	breakers           prometheus.Collector
+
+	semLookups     *prometheus.CounterVec
+	embedDuration  *prometheus.HistogramVec
+	bestSimilarity *prometheus.HistogramVec
+	semStores      prometheus.Collector
 }{
 	lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_lookups_total",
@@ -56,6 +62,22 @@ var metrics = struct {
 		Help: "Circuit breaker state changes.",
 	}, []string{"breaker", "from", "to"}),
 	breakers: breakerCollector{},
+
+	semLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_semantic_lookups_total",
+		Help: "Semantic lookups after an exact miss, by result (hit, miss, skipped: no question or a too short one, error: the embedder failed).",
+	}, []string{"cache", "result"}),
+	embedDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ragproxy_semantic_embed_duration_seconds",
+		Help:    "Time to embed a question.",
+		Buckets: []float64{1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1},
+	}, []string{"cache"}),
+	bestSimilarity: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ragproxy_semantic_best_similarity",
+		Help:    "Best cosine similarity found per semantic lookup, hit or not: the score distribution to tune the threshold by.",
+		Buckets: prometheus.LinearBuckets(0.05, 0.05, 20),
+	}, []string{"cache"}),
+	semStores: semanticCollector{},
 }
 
 var (
@@ -96,6 +118,7 @@ func registerMetrics(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches,
 		metrics.tierRequests, metrics.tierDuration, metrics.fallbacks, metrics.breakerTransitions, metrics.breakers,
+		metrics.semLookups, metrics.embedDuration, metrics.bestSimilarity, metrics.semStores,
 	} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -160,4 +183,52 @@ func newTierMetrics(tier string) tierMetrics {
 func (m *tierMetrics) observe(o breaker.Outcome, d time.Duration) {
 	m.byOutcome[o].requests.Inc()
 	m.byOutcome[o].duration.Observe(d.Seconds())
+}
+
+// semanticMetrics are one cache's semantic series, resolved once at Provision.
+type semanticMetrics struct {
+	hits, misses, skipped, errors prometheus.Counter
+	embedDuration, bestSimilarity prometheus.Observer
+}
+
+func newSemanticMetrics(name string) semanticMetrics {
+	return semanticMetrics{
+		hits:           metrics.semLookups.WithLabelValues(name, "hit"),
+		misses:         metrics.semLookups.WithLabelValues(name, "miss"),
+		skipped:        metrics.semLookups.WithLabelValues(name, "skipped"),
+		errors:         metrics.semLookups.WithLabelValues(name, "error"),
+		embedDuration:  metrics.embedDuration.WithLabelValues(name),
+		bestSimilarity: metrics.bestSimilarity.WithLabelValues(name),
+	}
+}
+
+var (
+	semEntriesDesc = prometheus.NewDesc("ragproxy_semantic_entries", "Questions remembered by meaning.", []string{"cache"}, nil)
+	semScopesDesc  = prometheus.NewDesc("ragproxy_semantic_scopes", "Scopes (tenant and request shape) with remembered questions.", []string{"cache"}, nil)
+	semMemoryDesc  = prometheus.NewDesc("ragproxy_semantic_index_bytes", "Approximate memory of the semantic indexes, in bytes.", []string{"cache"}, nil)
+)
+
+// semanticCollector reads the live semantic stores at scrape time.
+type semanticCollector struct{}
+
+func (semanticCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- semEntriesDesc
+	ch <- semScopesDesc
+	ch <- semMemoryDesc
+}
+
+func (semanticCollector) Collect(ch chan<- prometheus.Metric) {
+	sums := map[string]semantic.Stats{}
+	eachSemantic(func(s *sharedSemantic) {
+		st, sum := s.Stats(), sums[s.name]
+		sum.Entries += st.Entries
+		sum.Scopes += st.Scopes
+		sum.MemoryBytes += st.MemoryBytes
+		sums[s.name] = sum
+	})
+	for name, st := range sums {
+		ch <- prometheus.MustNewConstMetric(semEntriesDesc, prometheus.GaugeValue, float64(st.Entries), name)
+		ch <- prometheus.MustNewConstMetric(semScopesDesc, prometheus.GaugeValue, float64(st.Scopes), name)
+		ch <- prometheus.MustNewConstMetric(semMemoryDesc, prometheus.GaugeValue, float64(st.MemoryBytes), name)
+	}
 }

@@ -1,0 +1,177 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/ragproxy/ragproxy/semantic"
+)
+
+// Defaults of rag_cache's semantic layer.
+const (
+	defaultSemanticMaxEntries = 100_000
+	defaultRemoteThreshold    = 0.90
+	defaultEmbedTimeout       = 500 * time.Millisecond
+)
+
+// SemanticCache answers a question from the cached answer to the same
+// question asked in other words ("How can I reset my password?" ↔ "How do
+// I reset my password?"). Only the question text is compared by meaning;
+// everything else about the request (tenant scope, model, system prompt,
+// earlier turns, tools, parameters) must be identical. Very short questions
+// never match, nor do two questions that differ in a number, an identifier
+// or a negation. If the embedder fails or is slow, the semantic step is
+// skipped and the exact cache works as before.
+//
+// Answers carry `X-Cache: SEMANTIC-HIT` and `X-Cache-Similarity`; the
+// placeholder `{rag.cache.similarity}` holds the same.
+type SemanticCache struct {
+	// "local" (built in: hashed character n-grams, no files, no network,
+	// microseconds per question) or "openai" (any OpenAI-compatible
+	// /v1/embeddings endpoint). Default: local.
+	Embedder string `json:"embedder,omitempty"`
+
+	// Least cosine similarity of a hit. Default: the local embedder's
+	// threshold measured on labelled data for precision ≥ 0.9 (see
+	// BENCHMARKS.md), or 0.90 for a remote embedder.
+	Threshold float64 `json:"threshold,omitempty"`
+
+	// Most questions remembered, over all scopes; the oldest go first.
+	// Default: 100000.
+	MaxEntries int `json:"max_entries,omitempty"`
+
+	// JSON field (dotted path) holding the question, instead of finding it
+	// in the known request shapes (OpenAI chat and completions, Anthropic
+	// messages, `query`/`question`/`q`/`input`). Default: found.
+	Field string `json:"field,omitempty"`
+
+	// The embeddings endpoint of the openai embedder, as a base URL
+	// ("http://localhost:11434/v1") or the full …/embeddings URL.
+	URL string `json:"url,omitempty"`
+	// The embeddings model of the openai embedder.
+	Model string `json:"model,omitempty"`
+	// API key of the openai embedder, sent as a bearer token. Default: none.
+	Key string `json:"key,omitempty"`
+	// Vector length to ask the openai embedder for. Default: the model's.
+	Dimensions int `json:"dimensions,omitempty"`
+	// Longest wait for an embedding before the semantic step is skipped.
+	// Default: 500ms.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+	// How long concurrent questions gather into one embeddings call.
+	// Default: 2ms.
+	BatchWindow caddy.Duration `json:"batch_window,omitempty"`
+
+	embed     func(context.Context, string) ([]float32, error)
+	threshold float32
+	store     *sharedSemantic
+	poolKey   string
+}
+
+func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
+	if sc.MaxEntries == 0 {
+		sc.MaxEntries = defaultSemanticMaxEntries
+	}
+	if sc.Timeout == 0 {
+		sc.Timeout = caddy.Duration(defaultEmbedTimeout)
+	}
+	identity := ""
+	switch sc.Embedder {
+	case "", "local":
+		sc.Embedder = "local"
+		local := semantic.NewLocal(0)
+		sc.embed = func(_ context.Context, q string) ([]float32, error) { return local.EmbedOne(q), nil }
+		if sc.Threshold == 0 {
+			sc.Threshold = semantic.DefaultLocalThreshold
+		}
+		identity = fmt.Sprintf("local/%d", local.Dim())
+	case "openai":
+		remote, err := semantic.NewRemote(semantic.RemoteConfig{
+			URL:         sc.URL,
+			Model:       sc.Model,
+			Key:         sc.Key,
+			Dimensions:  sc.Dimensions,
+			Timeout:     time.Duration(sc.Timeout),
+			BatchWindow: time.Duration(sc.BatchWindow),
+		})
+		if err != nil {
+			return err
+		}
+		sc.embed = remote.EmbedOne
+		if sc.Threshold == 0 {
+			sc.Threshold = defaultRemoteThreshold
+		}
+		identity = fmt.Sprintf("openai/%s/%s/%d", sc.URL, sc.Model, sc.Dimensions)
+	default:
+		return fmt.Errorf("unknown embedder %q: want local or openai", sc.Embedder)
+	}
+	if sc.Threshold <= 0 || sc.Threshold > 1 {
+		return fmt.Errorf("threshold must be in (0, 1], got %v", sc.Threshold)
+	}
+	sc.threshold = float32(sc.Threshold)
+	cfg := semantic.StoreConfig{MaxEntries: sc.MaxEntries, TTL: ttl}
+	store, key, err := acquireSemantic(cacheName, identity, cfg)
+	if err != nil {
+		return err
+	}
+	sc.store, sc.poolKey = store, key
+	return nil
+}
+
+func (sc *SemanticCache) cleanup() {
+	if sc.poolKey != "" {
+		_, _ = semanticStores.Delete(sc.poolKey)
+	}
+}
+
+// semanticStores holds the semantic stores by cache name, embedder and
+// sizes, reference counted across config loads like the exact stores.
+var semanticStores = caddy.NewUsagePool()
+
+// sharedSemantic is a semantic store with the goroutine that sweeps it.
+type sharedSemantic struct {
+	name string
+	*semantic.Store
+	stop chan struct{}
+}
+
+func (s *sharedSemantic) Destruct() error {
+	close(s.stop)
+	return nil
+}
+
+func acquireSemantic(name, embedder string, cfg semantic.StoreConfig) (*sharedSemantic, string, error) {
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", name, embedder, cfg.MaxEntries, cfg.TTL)
+	v, _, err := semanticStores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		s := &sharedSemantic{name: name, Store: semantic.NewStore(cfg), stop: make(chan struct{})}
+		go s.sweep(min(max(cfg.TTL/2, time.Second), time.Minute))
+		return s, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return v.(*sharedSemantic), key, nil
+}
+
+func (s *sharedSemantic) sweep(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			s.Sweep(now)
+		}
+	}
+}
+
+// eachSemantic calls f for every live semantic store.
+func eachSemantic(f func(*sharedSemantic)) {
+	semanticStores.Range(func(_, v any) bool {
+		f(v.(*sharedSemantic))
+		return true
+	})
+}

@@ -1,0 +1,82 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/llm"
+	"github.com/ragproxy/ragproxy/semantic"
+)
+
+// semanticQuery is a request's question: its text, its vector, and the
+// scope it may match in (the request with the question taken out, hashed
+// with the tenant scope).
+type semanticQuery struct {
+	scope string
+	query string
+	vec   []float32
+}
+
+// semanticLookup looks for a cached answer to the same question in other
+// words. It returns the entry and its similarity as sent in
+// X-Cache-Similarity, or nil. On a miss it leaves the question in m, so
+// the answer can be remembered by meaning once stored. Any trouble
+// (no question, a short one, the embedder failing or slow) only skips it.
+func (h *CacheHandler) semanticLookup(r *http.Request, decoded any, scope string, m *miss) (*cache.Entry, string) {
+	sc, sm := h.Semantic, h.semMetrics
+	q, ok := llm.TakeQuery(decoded, sc.Field) // takes the question out of decoded
+	if !ok || semantic.TooShort(q) {
+		sm.skipped.Inc()
+		return nil, ""
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(sc.Timeout))
+	defer cancel()
+	start := time.Now()
+	vec, err := sc.embed(ctx, q)
+	sm.embedDuration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		sm.errors.Inc()
+		if c := h.logger.Check(zapcore.DebugLevel, "semantic step skipped: embedder failed"); c != nil {
+			c.Write(zap.String("cache", h.Name), zap.Error(err))
+		}
+		return nil, ""
+	}
+	m.sem = &semanticQuery{
+		scope: cache.Key(cache.KeyParts{
+			Method: r.Method,
+			Host:   r.Host,
+			Path:   r.URL.RequestURI(),
+			Body:   cache.Encode(decoded),
+			Scope:  scope,
+		}),
+		query: q,
+		vec:   vec,
+	}
+	now := time.Now()
+	match, best, hit := sc.store.Lookup(m.sem.scope, q, vec, sc.threshold, now)
+	if best > 0 {
+		sm.bestSimilarity.Observe(float64(best))
+	}
+	if !hit {
+		sm.misses.Inc()
+		return nil, ""
+	}
+	e, fresh, ok := h.store.Get(match.Key, now)
+	if !ok || !fresh { // the answer itself is gone
+		sm.misses.Inc()
+		return nil, ""
+	}
+	sm.hits.Inc()
+	similarity := strconv.FormatFloat(float64(match.Score), 'f', 2, 32)
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set("rag.cache.similarity", similarity)
+	}
+	return e, similarity
+}
