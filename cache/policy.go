@@ -24,6 +24,7 @@ const (
 	SkipEncoded    SkipReason = "encoded"    // compressed despite our identity request
 	SkipTooLarge   SkipReason = "too_large"
 	SkipIncomplete SkipReason = "incomplete" // the stream broke or the handler failed
+	SkipFallback   SkipReason = "fallback"   // a fallback tier's stand-in answer
 )
 
 // StorePolicy decides whether a complete answer may be stored. shared is

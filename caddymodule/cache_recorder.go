@@ -18,6 +18,7 @@ import (
 type recordingWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	flight *cache.Flight
+	req    *http.Request
 	shared bool   // the cache's scope is shared
 	status int    // 0 until the answer's header is written
 	length string // the answer's Content-Length, if it declared one
@@ -38,7 +39,7 @@ func (w *recordingWriter) WriteHeader(status int) {
 	h := w.Header()
 	h.Set("X-Cache", statusMiss)
 	w.length = h.Get("Content-Length")
-	storable := cache.StorePolicy(status, h, w.shared) == cache.Storable
+	storable := w.policy(status, h) == cache.Storable
 	w.flight.WriteHeader(status, cache.StoredHeader(h), storable)
 	if w.holdErrors && status >= 500 {
 		w.held = true
@@ -74,6 +75,15 @@ func (w *recordingWriter) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{w}, r)
 }
 
+// policy says whether an answer may be stored (and shared with coalesced
+// requests): the HTTP rules, and never a fallback tier's stand-in.
+func (w *recordingWriter) policy(status int, h http.Header) cache.SkipReason {
+	if fb, _ := caddyhttp.GetVar(w.req.Context(), fallbackVar).(bool); fb {
+		return cache.SkipFallback
+	}
+	return cache.StorePolicy(status, h, w.shared)
+}
+
 // entry returns the recorded answer of a handler that returned without
 // error, or why it must not be stored.
 func (w *recordingWriter) entry() (*cache.Entry, cache.SkipReason) {
@@ -86,7 +96,7 @@ func (w *recordingWriter) entry() (*cache.Entry, cache.SkipReason) {
 	case w.length != "" && w.length != strconv.Itoa(len(body)):
 		return nil, cache.SkipIncomplete
 	}
-	if reason := cache.StorePolicy(status, w.Header(), w.shared); reason != cache.Storable {
+	if reason := w.policy(status, w.Header()); reason != cache.Storable {
 		return nil, reason
 	}
 	return &cache.Entry{

@@ -133,6 +133,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 	rec := &recordingWriter{
 		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		flight:                flight,
+		req:                   r,
 		shared:                h.Scope == sharedScope,
 		holdErrors:            m.stale != nil,
 	}

@@ -35,7 +35,9 @@ const (
 // JSON error.
 //
 // Answers carry `X-RAG-Upstream: <tier>`; the placeholder `{rag.upstream}`
-// and the request var `rag.upstream` hold the same.
+// and the request var `rag.upstream` hold the same. An answer from any tier
+// but the first sets the request var `rag.fallback` to true, and rag_cache
+// does not store it: a stand-in answer must not outlive the outage.
 type FallbackHandler struct {
 	// The tiers, tried in order.
 	Tiers []*Tier `json:"tiers,omitempty"`
@@ -96,6 +98,7 @@ type Tier struct {
 	FailOnEmpty string `json:"fail_on_empty,omitempty"`
 
 	handler     caddyhttp.Handler
+	fallback    bool // not the first tier: its answers are stand-ins
 	breaker     *breaker.Breaker
 	breakerName string
 	failStatus  breaker.StatusSet
@@ -140,7 +143,8 @@ func (h *FallbackHandler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	for _, t := range h.Tiers {
+	for i, t := range h.Tiers {
+		t.fallback = i > 0
 		if err := t.provision(ctx); err != nil {
 			return fmt.Errorf("rag_fallback tier %q: %v", t.Name, err)
 		}

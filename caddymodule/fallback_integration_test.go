@@ -76,6 +76,38 @@ func TestFallbackPrimaryDownServesNextTier(t *testing.T) {
 	}
 }
 
+// TestFallbackAnswersAreNotCached: a stand-in answer from a fallback tier
+// must not outlive the outage in rag_cache.
+func TestFallbackAnswersAreNotCached(t *testing.T) {
+	primary, primaryAddr := startMock(t, mockupstream.Options{FailStatus: 503})
+	p := startCaddy(t, `http://{SITE} {
+	rag_cache no_standins
+	rag_fallback {
+		tier nc_primary {
+			reverse_proxy `+primaryAddr+`
+		}
+		tier nc_apology {
+			respond "busy" 200
+		}
+	}
+}`)
+	for range 2 {
+		r, body := post(t, p.URL+"/v1/chat/completions", chatBody("q", false))
+		if body != "busy" || r.Header.Get("X-Cache") != "MISS" {
+			t.Fatalf("during the outage: %q X-Cache %q, want the apology, uncached", body, r.Header.Get("X-Cache"))
+		}
+	}
+	primary.SetOptions(mockupstream.Options{})
+	r, body := post(t, p.URL+"/v1/chat/completions", chatBody("q", false))
+	if r.Header.Get("X-RAG-Upstream") != "nc_primary" || !strings.Contains(body, "Mock answer") {
+		t.Errorf("after recovery: %q from %q, want the primary's answer", body, r.Header.Get("X-RAG-Upstream"))
+	}
+	r, _ = post(t, p.URL+"/v1/chat/completions", chatBody("q", false))
+	if r.Header.Get("X-Cache") != "HIT" {
+		t.Errorf("the primary's answer was not cached: X-Cache %q", r.Header.Get("X-Cache"))
+	}
+}
+
 func TestFallbackBreakerOpensThenProbeCloses(t *testing.T) {
 	primary, primaryAddr := startMock(t, mockupstream.Options{FailStatus: 500})
 	_, backupAddr := startMock(t, mockupstream.Options{})

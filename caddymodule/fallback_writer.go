@@ -12,6 +12,10 @@ import (
 	"github.com/ragproxy/ragproxy/cache"
 )
 
+// fallbackVar is the request var that tells rag_cache the answer came
+// from a fallback tier.
+const fallbackVar = "rag.fallback"
+
 // maxHeldBack bounds an answer held back to check fail_on_empty; a larger
 // one is not empty and is sent on.
 const maxHeldBack = 1 << 20
@@ -80,6 +84,7 @@ func (w *tierWriter) commit() {
 		repl.Set("rag.upstream", w.tier.Name)
 	}
 	caddyhttp.SetVar(w.req.Context(), "rag.upstream", w.tier.Name)
+	caddyhttp.SetVar(w.req.Context(), fallbackVar, w.tier.fallback)
 	w.committed = true
 	w.ResponseWriter.WriteHeader(w.status)
 }

@@ -35,7 +35,7 @@ var metrics = struct {
 	}, []string{"cache", "result"}),
 	stores: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_stores_total",
-		Help: "Answers after a miss by cache and outcome: stored, or the reason they were not (status, no_store, set_cookie, encoded, too_large, incomplete).",
+		Help: "Answers after a miss by cache and outcome: stored, or the reason they were not (status, no_store, set_cookie, encoded, too_large, incomplete, fallback).",
 	}, []string{"cache", "outcome"}),
 	lookupDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ragproxy_cache_lookup_duration_seconds",

@@ -79,7 +79,7 @@ const demoHelp = `
 ragproxy demo is running.
 
   mock LLM upstream  %[1]s  (answers after %[2]v)
-  proxy              http://%[3]s  (rag_cache in front of the mock)
+  proxy              http://%[3]s  (rag_cache and rag_fallback in front of the mock)
   admin API          http://%[4]s
 
 Ask twice: the first answer is a MISS from the upstream, the second a HIT
@@ -87,6 +87,13 @@ from the cache, without the upstream's delay.
 
   curl -si http://%[3]s/v1/chat/completions -H 'Content-Type: application/json' \
     -d '{"model":"mock-model","messages":[{"role":"user","content":"What is RAG?"}]}'
+
+The same question in other words is a SEMANTIC-HIT:
+
+  curl -si http://%[3]s/v1/chat/completions -H 'Content-Type: application/json' \
+    -d '{"model":"mock-model","messages":[{"role":"user","content":"Can you explain what RAG is?"}]}'
+  curl -si http://%[3]s/v1/chat/completions -H 'Content-Type: application/json' \
+    -d '{"model":"mock-model","messages":[{"role":"user","content":"Could you explain what RAG is?"}]}'
 
 A stream is recorded and replayed event by event:
 
@@ -97,6 +104,14 @@ Another caller (other credentials) never receives your cached answers:
 
   curl -si http://%[3]s/v1/chat/completions -H 'Authorization: Bearer other' \
     -d '{"model":"mock-model","messages":[{"role":"user","content":"What is RAG?"}]}'
+
+Make the upstream fail: after 3 failures the breaker opens and the apology
+tier answers, until you close it again:
+
+  curl -s -X POST http://%[4]s/rag/breakers/mock_llm/open
+  curl -si http://%[3]s/v1/chat/completions -d '{"model":"mock-model","messages":[{"role":"user","content":"New question?"}]}'
+  curl -s http://%[4]s/rag/breakers
+  curl -s -X POST http://%[4]s/rag/breakers/mock_llm/close
 
 Cache stats, purge and metrics:
 
