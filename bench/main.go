@@ -1,0 +1,117 @@
+// Command bench measures ragproxy's Caddy modules in-process.
+//
+//	go run ./bench throughput [-duration 5s] [-rounds 3] [-conns 32]
+//	go run ./bench memory [-keys 1000000] [-max-size 64MiB,256MiB] [-body 300]
+//	go run ./bench outage [-conns 16] [-outage 30s]
+//
+// throughput compares the exact cache (rag_cache) against Caddy's respond
+// and a plain reverse_proxy in one process and one config, interleaving
+// the scenarios round by round so machine noise hits them alike; memory
+// fills a cache.Store with distinct entries and reports the heap it grows.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/ragproxy/ragproxy/caddymodule"
+)
+
+const usage = `usage: go run ./bench <subcommand> [flags]
+
+subcommands:
+  throughput   requests/s and latency of respond, reverse_proxy and rag_cache
+  memory       heap growth of a cache.Store filled with distinct entries
+  outage       rag_fallback under load while its primary dies and comes back
+
+Run "go run ./bench <subcommand> -h" for the flags of a subcommand.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "throughput":
+		err = throughputCmd(args)
+	case "memory":
+		err = memoryCmd(args)
+	case "outage":
+		err = outageCmd(args)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(os.Stdout, usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "unknown subcommand %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func throughputCmd(args []string) error {
+	fs := flag.NewFlagSet("throughput", flag.ExitOnError)
+	o := throughputOptions{}
+	fs.DurationVar(&o.Duration, "duration", 5*time.Second, "measured time per scenario and round")
+	fs.DurationVar(&o.Warmup, "warmup", 500*time.Millisecond, "unmeasured time before each measurement (opens connections)")
+	fs.IntVar(&o.Rounds, "rounds", 3, "rounds; each runs every scenario once")
+	fs.IntVar(&o.Conns, "conns", 32, "concurrent workers, each with its own keep-alive connection")
+	scenarios := fs.String("scenarios", strings.Join(scenarioNames, ","), "comma-separated scenarios to run")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "file name prefix: write a CPU profile of every measurement to <prefix>.<scenario>.r<round>.pprof")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile to this file at the end")
+	fs.StringVar(&o.CacheMaxSize, "cache-max-size", "", "max_size of the rag_cache under test, e.g. 16MiB (default: the module's default)")
+	fs.Float64Var(&o.MaxOthers, "max-others", 0, "if > 0: before each measurement wait (≤ 1 min) until other processes use at most this many cores, and measure again when they used more during the window")
+	fs.IntVar(&o.Retries, "retries", 3, "with -max-others: how many times a noisy measurement is repeated")
+	fs.Parse(args)
+	o.Scenarios = splitList(*scenarios)
+	if o.Rounds < 1 || o.Conns < 1 || o.Duration <= 0 {
+		return fmt.Errorf("rounds, conns and duration must be positive")
+	}
+	return runThroughput(o)
+}
+
+func memoryCmd(args []string) error {
+	fs := flag.NewFlagSet("memory", flag.ExitOnError)
+	keys := fs.String("keys", "1000000", "distinct entries to insert (comma-separated list: one run each)")
+	sizes := fs.String("max-size", "64MiB,256MiB", "cache max size (comma-separated list: one run each)")
+	body := fs.Int("body", 300, "approximate size of each answer body in bytes")
+	child := fs.Bool("child", false, "internal: measure one configuration in this process and print JSON")
+	fs.Parse(args)
+	return runMemory(splitList(*keys), splitList(*sizes), *body, *child)
+}
+
+func outageCmd(args []string) error {
+	fs := flag.NewFlagSet("outage", flag.ExitOnError)
+	o := outageOptions{}
+	fs.IntVar(&o.Conns, "conns", 16, "concurrent clients")
+	fs.DurationVar(&o.Before, "before", 5*time.Second, "healthy time before the primary dies")
+	fs.DurationVar(&o.Outage, "outage", 30*time.Second, "how long the primary is down")
+	fs.DurationVar(&o.After, "after", 5*time.Second, "healthy time after it is back")
+	fs.IntVar(&o.Failures, "failures", 5, "breaker: failures that open it")
+	fs.DurationVar(&o.Window, "window", 10*time.Second, "breaker: within this window")
+	fs.DurationVar(&o.OpenFor, "open", 5*time.Second, "breaker: open time before probing")
+	fs.Parse(args)
+	r, err := runOutage(o)
+	fmt.Print(outageReport(o, r))
+	return err
+}
+
+func splitList(s string) []string {
+	var out []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ragproxy/ragproxy/internal/mockupstream"
+)
+
+// The scenarios, in the order of the first round.
+var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit"}
+
+type throughputOptions struct {
+	Duration, Warmup       time.Duration
+	Rounds, Conns          int
+	Scenarios              []string
+	CPUProfile, MemProfile string
+	CacheMaxSize           string  // rag_cache max_size; empty for its default
+	MaxOthers              float64 // when > 0, wait for and retry until other processes use at most this many cores
+	Retries                int
+}
+
+const chatPath = "/v1/chat/completions"
+
+// sameQuestion is the question of every request of the same-body scenarios.
+const sameQuestion = "What does retrieval-augmented generation add to a language model?"
+
+// paraphrase asks sameQuestion in other words: an exact miss and a
+// semantic hit once sameQuestion is cached.
+const paraphrase = "So what does retrieval-augmented generation add to a language model?"
+
+// chatBody is a small OpenAI chat completion request asking question.
+func chatBody(question string) []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a concise assistant."},{"role":"user","content":"`...)
+	b = append(b, question...)
+	return append(b, `"}],"temperature":0}`...)
+}
+
+// distinctQuestions numbers every question it hands out, process-wide, so
+// no two requests of the distinct scenarios ever share a cache key.
+var distinctQuestions atomic.Int64
+
+func distinctBody() []byte {
+	q := make([]byte, 0, 96)
+	q = append(q, "Question #"...)
+	q = strconv.AppendInt(q, distinctQuestions.Add(1), 10)
+	q = append(q, ": what does the retrieval step return?"...)
+	return chatBody(string(q))
+}
+
+// bench is the running system under test: the mock upstream and one Caddy
+// config with a server per front.
+type bench struct {
+	respondURL, proxyURL, cacheURL string
+	fallbackURL, semanticURL       string
+	stop                           func()
+}
+
+func startBench(maxSize string) (*bench, error) {
+	cacheOptions := ""
+	if maxSize != "" {
+		cacheOptions = fmt.Sprintf(" {\n\t\tmax_size %s\n\t}", maxSize)
+	}
+	up, err := mockupstream.Start("127.0.0.1:0", mockupstream.New(mockupstream.Options{}))
+	if err != nil {
+		return nil, err
+	}
+	// The respond server answers the very bytes the mock answers.
+	same := chatBody(sameQuestion)
+	resp, answer, err := post(up.URL+chatPath, same)
+	if err != nil {
+		up.Close()
+		return nil, fmt.Errorf("asking the mock: %w", err)
+	}
+	ctype := resp.Header.Get("Content-Type")
+	if resp.StatusCode != http.StatusOK || bytes.ContainsRune(answer, '`') {
+		up.Close()
+		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
+	}
+
+	var addrs [5]string
+	for i := range addrs {
+		if addrs[i], err = freeAddr(); err != nil {
+			up.Close()
+			return nil, err
+		}
+	}
+	site := func(addr, body string) string {
+		_, port, _ := strings.Cut(addr, ":")
+		return fmt.Sprintf("http://:%s {\n\tbind 127.0.0.1\n%s}\n\n", port, body)
+	}
+	cf := site(addrs[0], fmt.Sprintf("\theader Content-Type %q\n\trespond `%s` 200\n", ctype, answer)) +
+		site(addrs[1], fmt.Sprintf("\treverse_proxy %s\n", up.Addr)) +
+		site(addrs[2], fmt.Sprintf("\trag_cache%s\n\treverse_proxy %s\n", cacheOptions, up.Addr)) +
+		site(addrs[3], fmt.Sprintf("\trag_fallback {\n\t\ttier primary {\n\t\t\treverse_proxy %s\n\t\t}\n\t}\n", up.Addr)) +
+		site(addrs[4], fmt.Sprintf("\trag_cache semantic {\n\t\tsemantic\n\t}\n\treverse_proxy %s\n", up.Addr))
+	stopCaddy, err := startCaddy(cf, addrs[:]...)
+	if err != nil {
+		up.Close()
+		return nil, err
+	}
+	b := &bench{
+		respondURL:  "http://" + addrs[0] + chatPath,
+		proxyURL:    "http://" + addrs[1] + chatPath,
+		cacheURL:    "http://" + addrs[2] + chatPath,
+		fallbackURL: "http://" + addrs[3] + chatPath,
+		semanticURL: "http://" + addrs[4] + chatPath,
+		stop:        func() { stopCaddy(); up.Close() },
+	}
+	if err := b.check(same, answer, ctype); err != nil {
+		b.stop()
+		return nil, err
+	}
+	return b, nil
+}
+
+// check verifies the fronts: respond answers the mock's bytes, and the
+// cache misses the same body once, then hits.
+func (b *bench) check(same, answer []byte, ctype string) error {
+	resp, got, err := post(b.respondURL, same)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, answer) || resp.Header.Get("Content-Type") != ctype {
+		return fmt.Errorf("respond answers %q (%s), the mock %q (%s)", got, resp.Header.Get("Content-Type"), answer, ctype)
+	}
+	for _, want := range []string{"MISS", "HIT"} {
+		resp, got, err := post(b.cacheURL, same)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cache") != want {
+			return fmt.Errorf("warming the cache: want %s, got %d X-Cache=%q: %s", want, resp.StatusCode, resp.Header.Get("X-Cache"), got)
+		}
+	}
+	for _, c := range []struct {
+		body []byte
+		want string
+	}{{same, "MISS"}, {chatBody(paraphrase), "SEMANTIC-HIT"}} {
+		resp, got, err := post(b.semanticURL, c.body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cache") != c.want {
+			return fmt.Errorf("warming the semantic cache: want %s, got %d X-Cache=%q: %s", c.want, resp.StatusCode, resp.Header.Get("X-Cache"), got)
+		}
+	}
+	return nil
+}
+
+func (b *bench) target(scenario string) (target, error) {
+	same := chatBody(sameQuestion)
+	sameBody := func() []byte { return same }
+	switch scenario {
+	case "respond":
+		return target{url: b.respondURL, body: sameBody}, nil
+	case "proxy-same":
+		return target{url: b.proxyURL, body: sameBody}, nil
+	case "cache-hit":
+		return target{url: b.cacheURL, body: sameBody, wantCache: "HIT"}, nil
+	case "proxy-distinct":
+		return target{url: b.proxyURL, body: distinctBody}, nil
+	case "cache-miss":
+		return target{url: b.cacheURL, body: distinctBody, wantCache: "MISS"}, nil
+	case "fallback-same":
+		return target{url: b.fallbackURL, body: sameBody}, nil
+	case "semantic-hit":
+		para := chatBody(paraphrase)
+		return target{url: b.semanticURL, body: func() []byte { return para }, wantCache: "SEMANTIC-HIT"}, nil
+	}
+	return target{}, fmt.Errorf("unknown scenario %q (have %s)", scenario, strings.Join(scenarioNames, ", "))
+}
+
+// post sends one request on a fresh connection and reads the answer.
+func post(url string, body []byte) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Close = true
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// run is one scenario measured in one round.
+type run struct {
+	Round    int
+	Scenario string
+	Result   loadResult
+	Latency  latencySummary
+}
+
+func runThroughput(o throughputOptions) error {
+	b, err := startBench(o.CacheMaxSize)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	targets := map[string]target{}
+	for _, s := range o.Scenarios {
+		if targets[s], err = b.target(s); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(os.Stderr, "%d rounds × %d scenarios × (%v warmup + %v), %d connections, GOMAXPROCS=%d\n",
+		o.Rounds, len(o.Scenarios), o.Warmup, o.Duration, o.Conns, runtime.GOMAXPROCS(0))
+	var runs []run
+	for r := range o.Rounds {
+		// Rotate the order each round so no scenario always runs first.
+		order := slices.Clone(o.Scenarios)
+		k := r % len(order)
+		order = append(order[k:], order[:k]...)
+		for _, s := range order {
+			var profile string
+			if o.CPUProfile != "" {
+				profile = fmt.Sprintf("%s.%s.r%d.pprof", o.CPUProfile, s, r+1)
+			}
+			res, err := measure(o, targets[s], fmt.Sprintf("round %d %s", r+1, s), profile)
+			if err != nil {
+				return fmt.Errorf("round %d, %s: %w", r+1, s, err)
+			}
+			ru := run{Round: r + 1, Scenario: s, Result: res, Latency: summarize(res.Latencies)}
+			ru.Result.Latencies = nil
+			runs = append(runs, ru)
+			fmt.Fprintf(os.Stderr, "round %d %-15s %8.0f req/s  p50 %-9s p99 %-9s max %-9s cpu self %.2f others %.2f  errors %d bad X-Cache %d\n",
+				r+1, s, res.RPS(), fmtLatency(ru.Latency.P50), fmtLatency(ru.Latency.P99), fmtLatency(ru.Latency.Max),
+				res.CPU.Self, res.CPU.Others, res.Errors, res.BadCache)
+		}
+	}
+
+	if o.MemProfile != "" {
+		f, err := os.Create(o.MemProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
+	}
+
+	fmt.Print(throughputReport(o, runs))
+	for _, ru := range runs {
+		if ru.Result.Errors > 0 || ru.Result.BadCache > 0 {
+			return fmt.Errorf("round %d, %s: %d errors, %d answers with the wrong X-Cache",
+				ru.Round, ru.Scenario, ru.Result.Errors, ru.Result.BadCache)
+		}
+	}
+	return nil
+}
+
+// measure runs one scenario once. With MaxOthers set it first waits (up
+// to a minute) for the machine to be quiet, and measures again, up to
+// Retries times, when other processes took more than MaxOthers cores
+// during the window; of those attempts it keeps the least disturbed.
+//
+// With profile set, the CPU profile of the kept measurement (warmup
+// included) is written to that file.
+func measure(o throughputOptions, t target, what, profile string) (loadResult, error) {
+	var best loadResult
+	for attempt := 0; ; attempt++ {
+		if o.MaxOthers > 0 {
+			waitQuiet(o.MaxOthers, time.Minute)
+		}
+		runtime.GC()
+		file := ""
+		if profile != "" {
+			file = fmt.Sprintf("%s.attempt%d", profile, attempt)
+		}
+		stop, err := startProfile(file)
+		if err != nil {
+			return best, err
+		}
+		res, err := runLoad(t, o.Conns, o.Warmup, o.Duration)
+		if perr := stop(); err == nil {
+			err = perr
+		}
+		if err != nil {
+			return res, err
+		}
+		if attempt == 0 || res.CPU.Others < best.CPU.Others {
+			best = res
+			if file != "" {
+				if err := os.Rename(file, profile); err != nil {
+					return best, err
+				}
+			}
+		} else if file != "" {
+			os.Remove(file)
+		}
+		if o.MaxOthers <= 0 || res.CPU.Others <= o.MaxOthers || attempt >= o.Retries {
+			return best, nil
+		}
+		fmt.Fprintf(os.Stderr, "%s: other processes used %.2f cores (> %.2f), measuring again\n", what, res.CPU.Others, o.MaxOthers)
+	}
+}
+
+// waitQuiet polls the CPU use of other processes, a second at a time,
+// until it is at most maxOthers cores or the timeout passes.
+func waitQuiet(maxOthers float64, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		a := sampleCPU()
+		time.Sleep(time.Second) // the sampling interval
+		if u := sampleCPU().since(a); u.Others <= maxOthers || time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// startProfile starts a CPU profile into file, if one is named.
+func startProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
