@@ -39,11 +39,14 @@ func NewCanonicalizer(ignoreFields []string) *Canonicalizer {
 // whitespace) body canonicalizes to nil. Anything that is not exactly one
 // JSON value returns ErrMalformedJSON.
 func (c *Canonicalizer) Canonicalize(body []byte) ([]byte, error) {
-	v, err := c.Decode(body)
-	if err != nil || v == nil {
-		return nil, err
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
 	}
-	return Encode(v), nil
+	out, err := c.appendCanonical(make([]byte, 0, len(body)), body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedJSON, err)
+	}
+	return out, nil
 }
 
 // Decode parses body into plain Go values (numbers as json.Number, kept as

@@ -54,14 +54,10 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
 	}
-	decoded, err := h.canon.Decode(body)
+	canonical, err := h.canon.Canonicalize(body)
 	if err != nil {
 		// The backend owns validation: it gets the body as sent, uncached.
 		return h.bypass(w, r, next, "malformed")
-	}
-	var canonical []byte
-	if decoded != nil {
-		canonical = cache.Encode(decoded)
 	}
 	scope := h.scope(r)
 	key := cache.Key(cache.KeyParts{
@@ -83,7 +79,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		m.stale = entry
 	}
 	if h.Semantic != nil {
-		if e, similarity := h.semanticLookup(r, decoded, scope, &m); e != nil {
+		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
 			w.Header().Set("X-Cache-Similarity", similarity)
 			return h.serveEntry(w, r, e, statusSemHit)
 		}

@@ -29,8 +29,13 @@ type semanticQuery struct {
 // X-Cache-Similarity, or nil. On a miss it leaves the question in m, so
 // the answer can be remembered by meaning once stored. Any trouble
 // (no question, a short one, the embedder failing or slow) only skips it.
-func (h *CacheHandler) semanticLookup(r *http.Request, decoded any, scope string, m *miss) (*cache.Entry, string) {
+func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string, m *miss) (*cache.Entry, string) {
 	sc, sm := h.Semantic, h.semMetrics
+	decoded, err := h.canon.Decode(body)
+	if err != nil {
+		sm.skipped.Inc()
+		return nil, ""
+	}
 	q, ok := llm.TakeQuery(decoded, sc.Field) // takes the question out of decoded
 	if !ok || semantic.TooShort(q) {
 		sm.skipped.Inc()
