@@ -69,7 +69,12 @@ func TooShort(query string) bool {
 //
 // Compatible is symmetric.
 func Compatible(a, b string) bool {
-	ga, gb := guardAnalyze(a), guardAnalyze(b)
+	return guardAnalyze(a).compatible(guardAnalyze(b))
+}
+
+// compatible is Compatible on analysed queries, so a cached question is
+// analysed once, when it is stored, not on every lookup.
+func (ga guardFacts) compatible(gb guardFacts) bool {
 	if ga.neg%2 != gb.neg%2 {
 		return false
 	}

@@ -36,6 +36,7 @@ type Store struct {
 
 type entry struct {
 	scope, query, key string
+	facts             guardFacts // the query's, for the guards
 	added             time.Time
 }
 
@@ -70,7 +71,7 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 	s.mu.Lock()
 	e, live := s.entries[id]
 	s.mu.Unlock()
-	if !live || score < threshold || !Compatible(query, e.query) {
+	if !live || score < threshold || !guardAnalyze(query).compatible(e.facts) {
 		return Match{}, score, false
 	}
 	return Match{Key: e.key, Query: e.query, Score: score}, score, true
@@ -94,7 +95,7 @@ func (s *Store) Add(scope, query string, vec []float32, key string, now time.Tim
 		s.scopes[scope] = ix
 	}
 	ix.Add(id, vec, now)
-	s.entries[id] = entry{scope: scope, query: query, key: key, added: now}
+	s.entries[id] = entry{scope: scope, query: query, key: key, facts: guardAnalyze(query), added: now}
 	s.order = append(s.order, id)
 	for len(s.entries) > s.cfg.MaxEntries && len(s.order) > 0 {
 		s.removeLocked(s.order[0])
