@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -70,14 +71,56 @@ func (c *Canonicalizer) Decode(body []byte) (any, error) {
 	return v, nil
 }
 
-// Encode writes a decoded value in canonical form: object keys sorted, no
-// insignificant whitespace.
-func Encode(v any) []byte {
+// Encode writes a decoded value (from Decode) in canonical form: object
+// keys sorted, no insignificant whitespace — the same bytes Canonicalize
+// gives for the body it was decoded from.
+func Encode(v any) []byte { return appendEncoded(nil, v) }
+
+func appendEncoded(dst []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case bool:
+		if v {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case json.Number:
+		return append(dst, v...)
+	case string:
+		return appendQuoted(dst, v)
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendEncoded(dst, e)
+		}
+		return append(dst, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendQuoted(dst, k)
+			dst = append(dst, ':')
+			dst = appendEncoded(dst, v[k])
+		}
+		return append(dst, '}')
+	}
+	// not produced by Decode; encode it the standard way
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // values from Decode always encode; maps encode with sorted keys
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	_ = enc.Encode(v)
+	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
 }
 
 func drop(v any, path []string) {
