@@ -115,7 +115,11 @@ func appendEncoded(dst []byte, v any) []byte {
 		}
 		return append(dst, '}')
 	}
-	// not produced by Decode; encode it the standard way
+	return appendStd(dst, v) // not produced by Decode
+}
+
+// appendStd encodes v with encoding/json, without HTML escaping.
+func appendStd(dst []byte, v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

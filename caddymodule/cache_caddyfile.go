@@ -102,6 +102,14 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// parseArg reads exactly one argument.
+func parseArg(d *caddyfile.Dispenser, dst *string) error {
+	if !d.AllArgs(dst) {
+		return d.ArgErr()
+	}
+	return nil
+}
+
 // parseSize reads one size argument such as 64MiB, 512KB or 1048576.
 func parseSize(d *caddyfile.Dispenser, dst *int64) error {
 	name := d.Val()
@@ -160,21 +168,13 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 		case "dimensions":
 			err = parseCount(d, &sc.Dimensions, 1)
 		case "field":
-			if !d.AllArgs(&sc.Field) {
-				return nil, d.ArgErr()
-			}
+			err = parseArg(d, &sc.Field)
 		case "url":
-			if !d.AllArgs(&sc.URL) {
-				return nil, d.ArgErr()
-			}
+			err = parseArg(d, &sc.URL)
 		case "model":
-			if !d.AllArgs(&sc.Model) {
-				return nil, d.ArgErr()
-			}
+			err = parseArg(d, &sc.Model)
 		case "key":
-			if !d.AllArgs(&sc.Key) {
-				return nil, d.ArgErr()
-			}
+			err = parseArg(d, &sc.Key)
 		case "timeout":
 			err = parseDuration(d, &sc.Timeout)
 		case "batch_window":

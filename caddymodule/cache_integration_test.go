@@ -142,20 +142,7 @@ func TestCacheStreamsEventsAsTheyArrive(t *testing.T) {
 	upstream, _ := newGatedStream(t, release)
 	p := startCaddy(t, cacheSite(upstream, ""))
 
-	resp, err := http.Post(p.URL+"/v1/chat/completions", "application/json", strings.NewReader(chatBody("hi", true)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	buf := make([]byte, len("data: first\n\n"))
-	if _, err := readFull(resp.Body, buf); err != nil || string(buf) != "data: first\n\n" {
-		t.Fatalf("first event = %q, %v", buf, err)
-	}
-	close(release)
-	rest, _ := readAll(resp.Body)
-	if rest != "data: second\n\ndata: [DONE]\n\n" {
-		t.Errorf("rest of stream = %q", rest)
-	}
+	readLiveStream(t, p.URL+"/v1/chat/completions", release)
 	// and it was recorded: the replay has every event
 	_, body := post(t, p.URL+"/v1/chat/completions", chatBody("hi", true))
 	if body != "data: first\n\ndata: second\n\ndata: [DONE]\n\n" {

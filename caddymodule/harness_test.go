@@ -199,3 +199,24 @@ func (p *proxy) counter(name string, labels ...string) func() float64 {
 	base := max(0, p.metricValue(name, labels...))
 	return func() float64 { return max(0, p.metricValue(name, labels...)) - base }
 }
+
+// readLiveStream posts a streaming chat request to url and checks that the
+// first event arrives while the upstream (a newGatedStream) holds the rest,
+// then releases it and checks the rest of the stream.
+func readLiveStream(t *testing.T, url string, release chan struct{}) *http.Response {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(chatBody("hi", true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, len("data: first\n\n"))
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "data: first\n\n" {
+		t.Fatalf("first event %q, %v (before the upstream went on)", buf, err)
+	}
+	close(release)
+	if rest, err := io.ReadAll(resp.Body); err != nil || string(rest) != "data: second\n\ndata: [DONE]\n\n" {
+		t.Errorf("rest of the stream %q, %v", rest, err)
+	}
+	return resp
+}

@@ -158,7 +158,7 @@ func TestSemanticRemoteEmbedderBatches(t *testing.T) {
 			embedder openai
 			url `+embedURL+`
 			model fake
-			batch_window 200ms
+			batch_window 1s
 		}`))
 	close(release)
 	const n = 8
