@@ -88,6 +88,9 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 		}
 		identity = fmt.Sprintf("local/%d", local.Dim())
 	case "openai":
+		if sc.BatchWindow >= sc.Timeout {
+			return fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
+		}
 		remote, err := semantic.NewRemote(semantic.RemoteConfig{
 			URL:         sc.URL,
 			Model:       sc.Model,

@@ -159,6 +159,7 @@ func TestSemanticRemoteEmbedderBatches(t *testing.T) {
 			url `+embedURL+`
 			model fake
 			batch_window 1s
+			timeout 5s
 		}`))
 	close(release)
 	const n = 8
