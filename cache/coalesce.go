@@ -31,6 +31,7 @@ type Flight struct {
 	body      Recording
 	done      bool
 	complete  bool
+	followers int           // followers tailing right now
 	changed   chan struct{} // closed and replaced on every change
 }
 
@@ -129,6 +130,15 @@ func (f *Flight) Follow(ctx context.Context, start func(status int, header http.
 		f.group.waiting.Add(1)
 		defer f.group.waiting.Add(-1)
 	}
+	f.mu.Lock()
+	f.followers++
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.followers--
+		f.broadcast()
+		f.mu.Unlock()
+	}()
 	started := false
 	sent := 0
 	for {
@@ -171,4 +181,35 @@ func (f *Flight) Follow(ctx context.Context, start func(status int, header http.
 			return ctx.Err()
 		}
 	}
+}
+
+// Detach returns the context for the leader's upstream call. It does not
+// end when the leader's own client goes away while followers are still
+// tailing the answer (a client that gives up and retries is a follower of
+// its own first attempt): only once clientCtx is done and no follower is
+// left, or when stop is called.
+func (f *Flight) Detach(clientCtx context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(clientCtx))
+	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-clientCtx.Done():
+		}
+		for {
+			f.mu.Lock()
+			left, changed := f.followers, f.changed
+			f.mu.Unlock()
+			if left == 0 {
+				cancel()
+				return
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ctx, cancel
 }

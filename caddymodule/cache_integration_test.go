@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -547,4 +548,84 @@ func TestCacheStatusPlaceholderAndLog(t *testing.T) {
 		b, _ := os.ReadFile(logFile)
 		return strings.Contains(string(b), `"rag_cache":"MISS"`) && strings.Contains(string(b), `"rag_cache":"HIT"`)
 	})
+}
+
+// TestCacheLeaderDisconnect: when the client whose request leads a
+// coalesced miss goes away, requests tailing its answer still get all of
+// it (and it is cached); with nobody tailing, the upstream call is
+// cancelled as it would be without the cache.
+func TestCacheLeaderDisconnect(t *testing.T) {
+	release := make(chan struct{})
+	var cancelled atomic.Int64
+	upstream := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+			io.WriteString(w, "data: second\n\ndata: [DONE]\n\n")
+		case <-r.Context().Done():
+			cancelled.Add(1)
+		}
+	})
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache leader_gone\n\treverse_proxy %s\n}\n", upstream))
+	open := func(question string) (*http.Response, context.CancelFunc) {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/v1/chat/completions", strings.NewReader(chatBody(question, true)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, len("data: first\n\n"))
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			t.Fatal(err)
+		}
+		return resp, cancel
+	}
+
+	// With a follower: the leader leaves, the follower gets everything.
+	leader, leave := open("shared question")
+	follower, _ := open("shared question")
+	leave()
+	leader.Body.Close()
+	eventually(t, "the follower to be tailing", func() bool {
+		return p.metricValue("ragproxy_cache_coalesced_waiting", `cache="leader_gone"`) == 1
+	})
+	close(release)
+	rest, err := io.ReadAll(follower.Body)
+	follower.Body.Close()
+	if err != nil || string(rest) != "data: second\n\ndata: [DONE]\n\n" {
+		t.Fatalf("follower after the leader left: %q, %v", rest, err)
+	}
+	if r, _ := post(t, p.URL+"/v1/chat/completions", chatBody("shared question", true)); r.Header.Get("X-Cache") != "HIT" {
+		t.Errorf("the answer was not cached: X-Cache %q", r.Header.Get("X-Cache"))
+	}
+	if cancelled.Load() != 0 {
+		t.Errorf("the upstream call was cancelled")
+	}
+}
+
+func TestCacheLeaderDisconnectAloneCancelsUpstream(t *testing.T) {
+	var cancelled atomic.Int64
+	upstream := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		cancelled.Add(1)
+	})
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache alone\n\treverse_proxy %s\n}\n", upstream))
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/v1/chat/completions", strings.NewReader(chatBody("q", true)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len("data: first\n\n"))
+	io.ReadFull(resp.Body, buf)
+	cancel()
+	resp.Body.Close()
+	eventually(t, "the upstream call to be cancelled", func() bool { return cancelled.Load() == 1 })
 }

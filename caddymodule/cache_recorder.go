@@ -25,6 +25,7 @@ type recordingWriter struct {
 
 	holdErrors bool // hold a server error back (a stale entry will answer instead)
 	held       bool // a server error was held back
+	clientGone bool // writing to the client failed
 }
 
 func (w *recordingWriter) WriteHeader(status int) {
@@ -52,21 +53,34 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.held {
+	if w.held || w.clientGone {
+		_, _ = w.flight.Write(p)
 		return len(p), nil
 	}
 	n, err := w.ResponseWriter.Write(p)
-	_, _ = w.flight.Write(p[:n])
-	return n, err
+	if err != nil {
+		// The client is gone. Keep reading the answer for the followers
+		// tailing it and for the cache; the upstream call ends when no
+		// follower is left (see Flight.Detach).
+		w.clientGone = true
+		_, _ = w.flight.Write(p)
+		return len(p), nil
+	}
+	_, _ = w.flight.Write(p)
+	return n, nil
 }
 
-// FlushError flushes only an answer that is not held back: flushing the
-// client's writer first would send its headers with an implicit 200.
+// FlushError flushes only an answer that is not held back (flushing the
+// client's writer first would send its headers with an implicit 200), and
+// like Write it treats a client that is gone as no error.
 func (w *recordingWriter) FlushError() error {
-	if w.held {
+	if w.held || w.clientGone {
 		return nil
 	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
+	if err := http.NewResponseController(w.ResponseWriter).Flush(); err != nil {
+		w.clientGone = true
+	}
+	return nil
 }
 
 // ReadFrom makes sure io.Copy goes through Write (the embedded wrapper's

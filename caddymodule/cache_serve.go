@@ -90,7 +90,9 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	flight, leader := h.store.flights.Join(key, limit)
 	if leader {
-		return h.fetch(w, r, next, m, flight)
+		ctx, stop := flight.Detach(r.Context())
+		defer stop()
+		return h.fetch(w, r.WithContext(ctx), next, m, flight)
 	}
 	return h.follow(w, r, next, m, flight)
 }
