@@ -61,6 +61,10 @@ func (p *proxy) reload() {
 	if err := caddy.Load(p.config, true); err != nil {
 		p.t.Fatalf("reloading: %v", err)
 	}
+	// The old servers close their keep-alive connections as they shut
+	// down; a POST on one of those would fail with EOF (a client does not
+	// retry a POST), so start on fresh connections as a real client would.
+	http.DefaultClient.CloseIdleConnections()
 }
 
 // freeAddr returns a loopback address nobody listens on right now.
