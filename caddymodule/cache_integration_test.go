@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -140,8 +139,7 @@ func TestCacheStreamingReplay(t *testing.T) {
 // event: the client must have that event before the upstream goes on.
 func TestCacheStreamsEventsAsTheyArrive(t *testing.T) {
 	release := make(chan struct{})
-	upstream, _ := newGatedStream(t, release)
-	p := startCaddy(t, cacheSite(upstream, ""))
+	p := startCaddy(t, cacheSite(newGatedStream(t, release).addr, ""))
 
 	readLiveStream(t, p.URL+"/v1/chat/completions", release)
 	// and it was recorded: the replay has every event
@@ -357,8 +355,8 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 // event as the upstream sends it, not once the leader has finished.
 func TestCacheCoalescedStreamIsLive(t *testing.T) {
 	release := make(chan struct{})
-	upstream, calls := newGatedStream(t, release)
-	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache live\n\treverse_proxy %s\n}\n", upstream))
+	upstream := newGatedStream(t, release)
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache live\n\treverse_proxy %s\n}\n", upstream.addr))
 	const n = 4
 	var bodies []io.ReadCloser
 	var statuses []string
@@ -375,8 +373,8 @@ func TestCacheCoalescedStreamIsLive(t *testing.T) {
 			t.Fatalf("request %d: first event %q, %v", i, buf, err)
 		}
 	}
-	if calls() != 1 {
-		t.Fatalf("upstream calls = %d, want 1", calls())
+	if n := upstream.calls.Load(); n != 1 {
+		t.Fatalf("upstream calls = %d, want 1", n)
 	}
 	close(release)
 	for i, b := range bodies {
@@ -556,37 +554,12 @@ func TestCacheStatusPlaceholderAndLog(t *testing.T) {
 // cancelled as it would be without the cache.
 func TestCacheLeaderDisconnect(t *testing.T) {
 	release := make(chan struct{})
-	var cancelled atomic.Int64
-	upstream := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, "data: first\n\n")
-		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-			io.WriteString(w, "data: second\n\ndata: [DONE]\n\n")
-		case <-r.Context().Done():
-			cancelled.Add(1)
-		}
-	})
-	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache leader_gone\n\treverse_proxy %s\n}\n", upstream))
-	open := func(question string) (*http.Response, context.CancelFunc) {
-		ctx, cancel := context.WithCancel(context.Background())
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/v1/chat/completions", strings.NewReader(chatBody(question, true)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, len("data: first\n\n"))
-		if _, err := io.ReadFull(resp.Body, buf); err != nil {
-			t.Fatal(err)
-		}
-		return resp, cancel
-	}
+	upstream := newGatedStream(t, release)
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache leader_gone\n\treverse_proxy %s\n}\n", upstream.addr))
 
 	// With a follower: the leader leaves, the follower gets everything.
-	leader, leave := open("shared question")
-	follower, _ := open("shared question")
+	leader, leave := openStream(t, p.URL)
+	follower, _ := openStream(t, p.URL)
 	leave()
 	leader.Body.Close()
 	eventually(t, "the follower to be tailing", func() bool {
@@ -598,34 +571,36 @@ func TestCacheLeaderDisconnect(t *testing.T) {
 	if err != nil || string(rest) != "data: second\n\ndata: [DONE]\n\n" {
 		t.Fatalf("follower after the leader left: %q, %v", rest, err)
 	}
-	if r, _ := post(t, p.URL+"/v1/chat/completions", chatBody("shared question", true)); r.Header.Get("X-Cache") != "HIT" {
+	if r, _ := post(t, p.URL+"/v1/chat/completions", chatBody("hi", true)); r.Header.Get("X-Cache") != "HIT" {
 		t.Errorf("the answer was not cached: X-Cache %q", r.Header.Get("X-Cache"))
 	}
-	if cancelled.Load() != 0 {
+	if n := upstream.cancelled.Load(); n != 0 {
 		t.Errorf("the upstream call was cancelled")
 	}
 }
 
 func TestCacheLeaderDisconnectAloneCancelsUpstream(t *testing.T) {
-	var cancelled atomic.Int64
-	upstream := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, "data: first\n\n")
-		w.(http.Flusher).Flush()
-		<-r.Context().Done()
-		cancelled.Add(1)
-	})
-	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache alone\n\treverse_proxy %s\n}\n", upstream))
+	upstream := newGatedStream(t, make(chan struct{}))
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache alone\n\treverse_proxy %s\n}\n", upstream.addr))
+	resp, leave := openStream(t, p.URL)
+	leave()
+	resp.Body.Close()
+	eventually(t, "the upstream call to be cancelled", func() bool { return upstream.cancelled.Load() == 1 })
+}
+
+// openStream starts a streaming chat request and reads its first event;
+// the returned function abandons it.
+func openStream(t *testing.T, base string) (*http.Response, context.CancelFunc) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/v1/chat/completions", strings.NewReader(chatBody("q", true)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/chat/completions", strings.NewReader(chatBody("hi", true)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, len("data: first\n\n"))
-	io.ReadFull(resp.Body, buf)
-	cancel()
-	resp.Body.Close()
-	eventually(t, "the upstream call to be cancelled", func() bool { return cancelled.Load() == 1 })
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "data: first\n\n" {
+		t.Fatalf("first event %q, %v", buf, err)
+	}
+	return resp, cancel
 }

@@ -194,7 +194,7 @@ func TestFallbackTimeoutsCutSlowPrimary(t *testing.T) {
 
 func TestFallbackStreamsHealthyAnswerThrough(t *testing.T) {
 	release := make(chan struct{})
-	upstream, _ := newGatedStream(t, release)
+	upstream := newGatedStream(t, release).addr
 	p := startCaddy(t, `http://{SITE} {
 	rag_fallback {
 		tier live {

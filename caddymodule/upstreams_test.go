@@ -19,22 +19,30 @@ func startUpstream(t *testing.T, h http.HandlerFunc) string {
 	return strings.TrimPrefix(s.URL, "http://")
 }
 
-// newGatedStream sends one SSE event, then waits for release before the rest.
-func newGatedStream(t *testing.T, release <-chan struct{}) (string, func() int64) {
-	var calls atomic.Int64
-	return startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+// gatedStream is an SSE upstream that sends one event, then waits for
+// release before the rest; it counts its calls and the calls cancelled
+// while waiting.
+type gatedStream struct {
+	addr             string
+	calls, cancelled atomic.Int64
+}
+
+func newGatedStream(t *testing.T, release <-chan struct{}) *gatedStream {
+	g := new(gatedStream)
+	g.addr = startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		g.calls.Add(1)
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/event-stream")
 		io.WriteString(w, "data: first\n\n")
 		w.(http.Flusher).Flush()
 		select {
 		case <-release:
+			io.WriteString(w, "data: second\n\ndata: [DONE]\n\n")
 		case <-r.Context().Done():
-			return
+			g.cancelled.Add(1)
 		}
-		io.WriteString(w, "data: second\n\ndata: [DONE]\n\n")
-	}), calls.Load
+	})
+	return g
 }
 
 // newBlockingUpstream answers status only once release is closed, counting calls.
