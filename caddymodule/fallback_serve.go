@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"strings"
@@ -255,9 +254,7 @@ func setPath(obj map[string]any, path []string, v any) {
 // request prepares a clone of the request for this tier: a fresh body and
 // the tier's URI and header rewrites.
 func (t *Tier) request(req *http.Request, body []byte) *http.Request {
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.ContentLength = int64(len(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	setBody(req, body)
 	if t.URI == "" && len(t.Headers) == 0 {
 		return req
 	}

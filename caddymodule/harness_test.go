@@ -1,7 +1,6 @@
 package caddymodule_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -185,15 +184,6 @@ func chatBody(text string, stream bool) string {
 		"stream":   stream,
 	})
 	return string(b)
-}
-
-func jsonField(t *testing.T, body, field string) any {
-	t.Helper()
-	var m map[string]any
-	if err := json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&m); err != nil {
-		t.Fatalf("answer is not JSON: %v: %q", err, body)
-	}
-	return m[field]
 }
 
 // counter returns a function that reads how much a counter grew since

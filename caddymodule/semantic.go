@@ -50,8 +50,10 @@ type SemanticCache struct {
 
 	// The embeddings endpoint of the openai embedder, as a base URL
 	// ("http://localhost:11434/v1") or the full …/embeddings URL.
+	// Required with the openai embedder; no default.
 	URL string `json:"url,omitempty"`
-	// The embeddings model of the openai embedder.
+	// The embeddings model of the openai embedder. Default: none (the
+	// field is sent empty; servers with one model accept that).
 	Model string `json:"model,omitempty"`
 	// API key of the openai embedder, sent as a bearer token. Default: none.
 	Key string `json:"key,omitempty"`

@@ -1,0 +1,52 @@
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+)
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// bufferedBody is a request body already held in memory, so a later
+// handler (rag_fallback behind rag_cache) takes the bytes instead of
+// reading and copying them again.
+type bufferedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (bufferedBody) Close() error { return nil }
+
+// readBody reads at most limit bytes of the body and puts a fresh reader
+// over them back on the request for the handlers that follow.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if b, ok := r.Body.(bufferedBody); ok && b.Len() == len(b.data) {
+		if int64(len(b.data)) > limit {
+			return nil, errBodyTooLarge
+		}
+		return b.data, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errBodyTooLarge
+	}
+	setBody(r, body)
+	return body, nil
+}
+
+// setBody gives the request a fresh reader over body.
+func setBody(r *http.Request, body []byte) {
+	r.Body = bufferedBody{Reader: bytes.NewReader(body), data: body}
+	r.ContentLength = int64(len(body))
+	r.GetBody = func() (io.ReadCloser, error) {
+		return bufferedBody{Reader: bytes.NewReader(body), data: body}, nil
+	}
+}
