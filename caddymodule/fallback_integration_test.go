@@ -462,3 +462,32 @@ func TestFallbackChaos(t *testing.T) {
 		t.Errorf("only %d requests in 10s", total.Load())
 	}
 }
+
+// TestPlaceholders: {rag.upstream}, {rag.cache.status} and
+// {rag.cache.similarity} are there for other handlers (here a deferred
+// header) once the answer is known.
+func TestPlaceholders(t *testing.T) {
+	_, upstream := startMock(t, mockupstream.Options{})
+	p := startCaddy(t, `http://{SITE} {
+	header >X-Seen-Tier {rag.upstream}
+	header >X-Seen-Cache {rag.cache.status}
+	header >X-Seen-Similarity {rag.cache.similarity}
+	rag_cache placeholders {
+		semantic
+	}
+	rag_fallback {
+		tier ph_primary {
+			reverse_proxy `+upstream+`
+		}
+	}
+}`)
+	r, _ := post(t, p.URL+"/v1/chat/completions", chatBody(question, false))
+	if r.Header.Get("X-Seen-Tier") != "ph_primary" || r.Header.Get("X-Seen-Cache") != "MISS" {
+		t.Errorf("miss: tier %q cache %q", r.Header.Get("X-Seen-Tier"), r.Header.Get("X-Seen-Cache"))
+	}
+	r, _ = post(t, p.URL+"/v1/chat/completions", chatBody(paraphrase, false))
+	if r.Header.Get("X-Seen-Cache") != "SEMANTIC-HIT" || r.Header.Get("X-Seen-Similarity") != r.Header.Get("X-Cache-Similarity") || r.Header.Get("X-Seen-Similarity") == "" {
+		t.Errorf("semantic hit: cache %q similarity %q (X-Cache-Similarity %q)",
+			r.Header.Get("X-Seen-Cache"), r.Header.Get("X-Seen-Similarity"), r.Header.Get("X-Cache-Similarity"))
+	}
+}
