@@ -1,0 +1,535 @@
+package llm
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Usage is the LLM token usage an answer reports.
+type Usage struct {
+	Input, Output, Total int64
+}
+
+const (
+	// maxSSELine is the longest server-sent-events line looked at; longer
+	// lines are skipped without being buffered.
+	maxSSELine = 1 << 20
+	// maxJSONBody is the largest JSON answer buffered to find its usage.
+	maxJSONBody = 4 << 20
+	// maxPooledBuf is the largest buffer a meter keeps across Reset.
+	maxPooledBuf = 64 << 10
+	// maxCount bounds a token count, so that sums of counts cannot overflow.
+	maxCount = 1 << 50
+)
+
+var (
+	usageKey   = []byte(`"usage"`)
+	dataPrefix = []byte("data:")
+)
+
+type meterMode uint8
+
+const (
+	modeInert meterMode = iota
+	modeSSE
+	modeJSON
+)
+
+// UsageMeter watches an answer body as it is written to the client and
+// finds its token usage. It never fails and never blocks the body: Write
+// always returns len(p), nil.
+//
+// What it reads depends on the answer's content type and encoding:
+//
+//   - a compressed answer (Content-Encoding other than "" or "identity") is
+//     not read;
+//   - text/event-stream is read line by line; only "data:" lines holding
+//     the bytes `"usage"` (not followed by :null) are decoded, and lines
+//     longer than 1 MiB are skipped. It knows OpenAI chat/completions
+//     usage chunks, OpenAI Responses API events (response.usage), and
+//     Anthropic message_start (message.usage) and message_delta (usage)
+//     events. Streamed counts are cumulative: a later event's count
+//     replaces an earlier one, not adds to it (the largest is kept, so a
+//     stray zero cannot undo a count);
+//   - JSON (application/json, anything+json, or no content type) is
+//     buffered up to 4 MiB and its top-level "usage" object decoded;
+//   - anything else is not read.
+//
+// A UsageMeter is not safe for concurrent use. It can be reused with Reset,
+// which keeps its buffers unless they grew large, so meters can be pooled.
+type UsageMeter struct {
+	mode meterMode
+
+	// buf holds the JSON body (JSON mode) or the unfinished line (SSE mode).
+	buf []byte
+
+	// JSON mode.
+	overflow bool     // the body outgrew maxJSONBody
+	decoded  bool     // res holds the decoded usage of buf
+	res      counts   // cached result of decoding buf
+	doc      jsonBody // reused decoding target
+
+	// SSE mode.
+	skip bool     // inside a line longer than maxSSELine
+	cr   bool     // the last line ended with '\r': a '\n' next is part of it
+	st   counts   // usage found in the lines so far
+	ev   sseEvent // reused decoding target
+}
+
+// NewUsageMeter returns a meter for an answer with the given Content-Type
+// and Content-Encoding header values.
+func NewUsageMeter(contentType, contentEncoding string) *UsageMeter {
+	m := new(UsageMeter)
+	m.Reset(contentType, contentEncoding)
+	return m
+}
+
+// Reset readies m for a new answer with the given Content-Type and
+// Content-Encoding. It keeps m's buffer unless it is larger than 64 KiB.
+func (m *UsageMeter) Reset(contentType, contentEncoding string) {
+	buf := m.buf[:0]
+	if cap(buf) > maxPooledBuf {
+		buf = nil
+	}
+	*m = UsageMeter{mode: modeFor(contentType, contentEncoding), buf: buf}
+}
+
+func modeFor(contentType, contentEncoding string) meterMode {
+	if ce := strings.TrimSpace(contentEncoding); ce != "" && !strings.EqualFold(ce, "identity") {
+		return modeInert
+	}
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	switch {
+	case mt == "":
+		return modeJSON
+	case strings.EqualFold(mt, "text/event-stream"):
+		return modeSSE
+	case strings.EqualFold(mt, "application/json"),
+		len(mt) > len("+json") && strings.EqualFold(mt[len(mt)-len("+json"):], "+json"):
+		return modeJSON
+	}
+	return modeInert
+}
+
+// Write watches p. It always returns len(p), nil.
+func (m *UsageMeter) Write(p []byte) (int, error) {
+	switch m.mode {
+	case modeSSE:
+		m.writeSSE(p)
+	case modeJSON:
+		m.writeJSON(p)
+	}
+	return len(p), nil
+}
+
+// Usage returns the usage found in what was written so far; it is meant to
+// be called once the body is complete or cut short. ok is false if no
+// usage was found.
+func (m *UsageMeter) Usage() (u Usage, ok bool) {
+	switch m.mode {
+	case modeSSE:
+		st := m.st
+		if !m.skip && len(m.buf) > 0 {
+			// The last line was not ended: take it as it is.
+			m.sseLine(m.buf, &st)
+		}
+		return st.usage()
+	case modeJSON:
+		if m.overflow {
+			return Usage{}, false
+		}
+		if !m.decoded {
+			m.res = m.decodeJSON()
+			m.decoded = true
+		}
+		return m.res.usage()
+	}
+	return Usage{}, false
+}
+
+// --- JSON ---
+
+func (m *UsageMeter) writeJSON(p []byte) {
+	if m.overflow || len(p) == 0 {
+		return
+	}
+	if len(m.buf)+len(p) > maxJSONBody {
+		m.overflow = true
+		m.buf = m.buf[:0]
+		if cap(m.buf) > maxPooledBuf {
+			m.buf = nil
+		}
+		return
+	}
+	m.buf = append(m.buf, p...)
+	m.decoded = false
+}
+
+// jsonBody is the part of a JSON answer looked at.
+type jsonBody struct {
+	Usage usageObj `json:"usage"`
+}
+
+func (m *UsageMeter) decodeJSON() counts {
+	if !hasUsage(m.buf) {
+		return counts{}
+	}
+	m.doc = jsonBody{}
+	if json.Unmarshal(m.buf, &m.doc) != nil || !m.doc.Usage.ok {
+		return counts{}
+	}
+	return m.doc.Usage.c
+}
+
+// --- server-sent events ---
+
+func (m *UsageMeter) writeSSE(p []byte) {
+	for len(p) > 0 {
+		if m.cr {
+			m.cr = false
+			if p[0] == '\n' {
+				p = p[1:]
+				continue
+			}
+		}
+		if m.skip || len(m.buf) > 0 {
+			// Finish the line begun in an earlier Write.
+			i := firstEOL(p)
+			if i < 0 {
+				m.partial(p)
+				return
+			}
+			if m.skip {
+				m.skip = false
+			} else if len(m.buf)+i <= maxSSELine {
+				m.buf = append(m.buf, p[:i]...)
+				m.sseLine(m.buf, &m.st)
+			}
+			m.buf = m.buf[:0]
+			m.cr = p[i] == '\r'
+			p = p[i+1:]
+			continue
+		}
+		// At the start of a line. Lines without `"usage"` are of no
+		// interest: step over all of them at once.
+		u := indexUsage(p)
+		if u < 0 {
+			if k := lastEOL(p); k >= 0 {
+				m.cr = p[k] == '\r'
+				p = p[k+1:]
+			}
+			m.partial(p)
+			return
+		}
+		// Step over the lines before the one holding `"usage"`.
+		for {
+			i := firstEOL(p[:u])
+			if i < 0 {
+				break
+			}
+			i++
+			if p[i-1] == '\r' && p[i] == '\n' { // p[u] is '"': p[i] is in p
+				i++
+			}
+			p, u = p[i:], u-i
+		}
+		// p begins with the line holding `"usage"`.
+		i := firstEOL(p)
+		if i < 0 {
+			m.partial(p)
+			return
+		}
+		if i <= maxSSELine && bytes.HasPrefix(p, dataPrefix) && hasUsageAt(p[:i], u) {
+			m.decodeEvent(p[len(dataPrefix):i], &m.st)
+		}
+		m.cr = p[i] == '\r'
+		p = p[i+1:]
+	}
+}
+
+// partial keeps the start of a line not yet ended, unless the line is too
+// long, in which case the line is skipped up to its end.
+func (m *UsageMeter) partial(p []byte) {
+	if m.skip || len(p) == 0 {
+		return
+	}
+	if len(m.buf)+len(p) > maxSSELine {
+		m.skip = true
+		m.buf = m.buf[:0]
+		return
+	}
+	m.buf = append(m.buf, p...)
+}
+
+// firstEOL returns the index of the first '\r' or '\n' in p, or -1.
+func firstEOL(p []byte) int {
+	n := bytes.IndexByte(p, '\n')
+	if n < 0 {
+		return bytes.IndexByte(p, '\r')
+	}
+	if r := bytes.IndexByte(p[:n], '\r'); r >= 0 {
+		return r
+	}
+	return n
+}
+
+// lastEOL returns the index of the last '\r' or '\n' in p, or -1.
+func lastEOL(p []byte) int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if c := p[i]; c == '\n' || c == '\r' {
+			return i
+		}
+	}
+	return -1
+}
+
+// sseEvent is the part of an event's data looked at: usage (OpenAI chat
+// chunks, Anthropic message_delta), message.usage (Anthropic
+// message_start) and response.usage (OpenAI Responses API).
+type sseEvent struct {
+	Usage    usageObj    `json:"usage"`
+	Message  usageHolder `json:"message"`
+	Response usageHolder `json:"response"`
+}
+
+// sseLine merges the usage in one line, if any, into st.
+func (m *UsageMeter) sseLine(line []byte, st *counts) {
+	data, ok := bytes.CutPrefix(line, dataPrefix)
+	if ok && hasUsage(data) {
+		m.decodeEvent(data, st)
+	}
+}
+
+// decodeEvent merges the usage in an event's data into st.
+func (m *UsageMeter) decodeEvent(data []byte, st *counts) {
+	m.ev = sseEvent{}
+	if json.Unmarshal(data, &m.ev) != nil {
+		return
+	}
+	for _, u := range [...]*usageObj{&m.ev.Usage, &m.ev.Message.Usage, &m.ev.Response.Usage} {
+		if u.ok {
+			st.merge(&u.c)
+		}
+	}
+}
+
+// --- usage objects ---
+
+// hasUsage reports whether JSON text may hold a usage object: whether it
+// has a "usage" key whose value is not null. OpenAI streams with usage
+// have "usage":null in every chunk but the last; this keeps them from
+// being decoded.
+func hasUsage(b []byte) bool { return hasUsageAt(b, indexUsage(b)) }
+
+// hasUsageAt is hasUsage for b whose first `"usage"` is at i (-1: none).
+func hasUsageAt(b []byte, i int) bool {
+	for ; i >= 0; i = indexUsage(b) {
+		b = skipSpace(b[i+len(usageKey):])
+		if len(b) == 0 || b[0] != ':' {
+			continue // not a key
+		}
+		b = skipSpace(b[1:])
+		if !bytes.HasPrefix(b, []byte("null")) {
+			return true
+		}
+	}
+	return false
+}
+
+// indexUsage returns the index of the first `"usage"` in b, or -1. It looks
+// for `usage"` first: JSON is full of '"', which would make bytes.Index
+// stop at every one of them.
+func indexUsage(b []byte) int {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], usageKey[1:])
+		if i < 0 {
+			return -1
+		}
+		if i += off; i > 0 && b[i-1] == '"' {
+			return i - 1
+		}
+		off = i + 1
+	}
+}
+
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+// count is one token count of a usage object.
+type count struct {
+	n   int64
+	set bool
+}
+
+// counts are the token counts of a usage object, as they were given.
+type counts struct {
+	prompt, completion, input, output, total, cacheCreation, cacheRead count
+}
+
+func (c *counts) fields() [7]*count {
+	return [...]*count{&c.prompt, &c.completion, &c.input, &c.output, &c.total, &c.cacheCreation, &c.cacheRead}
+}
+
+// merge takes the counts o gives. Streamed counts are cumulative, so the
+// larger count is the later one.
+func (c *counts) merge(o *counts) {
+	dst, src := c.fields(), o.fields()
+	for i, s := range src {
+		if s.set && (!dst[i].set || s.n > dst[i].n) {
+			*dst[i] = *s
+		}
+	}
+}
+
+func (c *counts) usage() (Usage, bool) {
+	var u Usage
+	found := false
+	for _, f := range c.fields() {
+		found = found || f.set
+	}
+	if !found {
+		return u, false
+	}
+	if c.input.set {
+		u.Input = c.input.n
+	} else {
+		u.Input = c.prompt.n
+	}
+	if !c.prompt.set {
+		// Anthropic's input_tokens leaves out the tokens written to or read
+		// from the prompt cache, which are billed input too. (OpenAI-style
+		// prompt_tokens already counts them.)
+		u.Input += c.cacheCreation.n + c.cacheRead.n
+	}
+	if c.output.set {
+		u.Output = c.output.n
+	} else {
+		u.Output = c.completion.n
+	}
+	if c.total.set {
+		u.Total = c.total.n
+	} else {
+		u.Total = u.Input + u.Output
+	}
+	return u, true
+}
+
+// usageObj decodes a usage object. It never fails: a usage that is not an
+// object, or has a count that is not a non-negative number, is left unset.
+type usageObj struct {
+	c  counts
+	ok bool // an object with at least one count, all of them valid
+}
+
+type usageFields struct {
+	PromptTokens             countField `json:"prompt_tokens"`
+	CompletionTokens         countField `json:"completion_tokens"`
+	InputTokens              countField `json:"input_tokens"`
+	OutputTokens             countField `json:"output_tokens"`
+	TotalTokens              countField `json:"total_tokens"`
+	CacheCreationInputTokens countField `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     countField `json:"cache_read_input_tokens"`
+}
+
+func (o *usageObj) UnmarshalJSON(b []byte) error {
+	*o = usageObj{}
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	var f usageFields
+	if json.Unmarshal(b, &f) != nil {
+		return nil
+	}
+	fs := [...]*countField{&f.PromptTokens, &f.CompletionTokens, &f.InputTokens, &f.OutputTokens,
+		&f.TotalTokens, &f.CacheCreationInputTokens, &f.CacheReadInputTokens}
+	dst := o.c.fields()
+	for i, v := range fs {
+		if v.bad {
+			o.c = counts{}
+			return nil
+		}
+		*dst[i] = v.count
+		o.ok = o.ok || v.set
+	}
+	return nil
+}
+
+// countField decodes a token count. It never fails: null leaves it unset,
+// anything but a non-negative whole number marks it bad.
+type countField struct {
+	count
+	bad bool
+}
+
+func (f *countField) UnmarshalJSON(b []byte) error {
+	*f = countField{}
+	if string(b) == "null" {
+		return nil
+	}
+	n, ok := parseCount(b)
+	if !ok {
+		f.bad = true
+		return nil
+	}
+	f.n, f.set = n, true
+	return nil
+}
+
+// parseCount parses a JSON number that must be a whole number in
+// [0, maxCount].
+func parseCount(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return parseFloatCount(b)
+		}
+		n = n*10 + int64(c-'0')
+		if n > maxCount {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// parseFloatCount parses counts such as 12.0 or 1e3.
+func parseFloatCount(b []byte) (int64, bool) {
+	if b[0] == '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || v < 0 || v > maxCount || v != math.Trunc(v) {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// usageHolder decodes an object holding a usage object (an Anthropic
+// message, an OpenAI response). It never fails.
+type usageHolder struct {
+	Usage usageObj
+}
+
+func (h *usageHolder) UnmarshalJSON(b []byte) error {
+	*h = usageHolder{}
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	var inner struct {
+		Usage usageObj `json:"usage"`
+	}
+	if json.Unmarshal(b, &inner) == nil {
+		h.Usage = inner.Usage
+	}
+	return nil
+}
