@@ -58,11 +58,14 @@ func hasDirective(values []string, names ...string) bool {
 	return false
 }
 
-// hopHeaders are not stored: they describe one connection or one
-// transfer, not the answer.
+// hopHeaders are not stored: they describe one connection, one transfer
+// or one request (the rate limit and experiment headers that handlers in
+// front of the cache set), not the answer.
 var hopHeaders = []string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade",
 	"Trailer", "Te", "Date", "Content-Length", "Set-Cookie", "X-Cache", "Age",
+	"Retry-After", "Ratelimit", "Ratelimit-Policy", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset",
+	"X-Request-Id", "X-Rag-Variant",
 }
 
 // StoredHeader returns the part of a response header that is kept with an entry.
