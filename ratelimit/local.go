@@ -1,0 +1,151 @@
+package ratelimit
+
+import (
+	"time"
+)
+
+// DefaultMaxKeys bounds the keys one local limiter tracks.
+const DefaultMaxKeys = 1 << 20
+
+// GCRA is an in-process rate limiter (the generic cell rate algorithm: a
+// token bucket kept as one timestamp per key, the bucket's "theoretical
+// arrival time"). It is safe for concurrent use.
+type GCRA struct{ t *table[int64] }
+
+// NewGCRA returns a rate limiter tracking at most maxKeys keys.
+func NewGCRA(maxKeys int) *GCRA {
+	return &GCRA{newTable(maxKeys, func(tat, now int64) bool { return tat <= now })}
+}
+
+// Allow takes one request from key's bucket, if it has one.
+func (g *GCRA) Allow(key string, r Rate, now time.Time) Decision {
+	n, T := now.UnixNano(), r.interval()
+	s, h := g.t.shard(key)
+	s.mu.Lock()
+	tat, ok := s.m[h]
+	if !ok || tat < n {
+		tat = n
+	}
+	newTAT := tat + T
+	allowAt := newTAT - r.Burst*T
+	if n < allowAt {
+		s.mu.Unlock()
+		return Decision{Limit: r.Burst, Reset: time.Duration(tat - n), RetryAfter: time.Duration(allowAt - n)}
+	}
+	g.t.put(s, h, newTAT, n)
+	s.mu.Unlock()
+	return Decision{Allowed: true, Limit: r.Burst, Remaining: (n - allowAt) / T, Reset: time.Duration(newTAT - n)}
+}
+
+// Sweep forgets keys whose bucket is full again.
+func (g *GCRA) Sweep(now time.Time) int { return g.t.sweep(now.UnixNano()) }
+
+// Keys returns the number of keys tracked.
+func (g *GCRA) Keys() int { return g.t.len() }
+
+// Evicted returns how many live keys were dropped to stay within maxKeys.
+func (g *GCRA) Evicted() int64 { return g.t.evicted.Load() }
+
+// usage is one key's tokens spent in the window ending at end.
+type usage struct{ end, used int64 }
+
+// Windows is an in-process token budget: tokens spent per key in the
+// current window. It is safe for concurrent use.
+type Windows struct{ t *table[usage] }
+
+// NewWindows returns a token budget tracking at most maxKeys keys.
+func NewWindows(maxKeys int) *Windows {
+	return &Windows{newTable(maxKeys, func(u usage, now int64) bool { return u.end <= now })}
+}
+
+// Check says whether key has budget left; it spends nothing.
+func (w *Windows) Check(key string, b Budget, now time.Time) Decision {
+	n := now.UnixNano()
+	end := b.windowEnd(n)
+	s, h := w.t.shard(key)
+	s.mu.Lock()
+	u := s.m[h]
+	s.mu.Unlock()
+	if u.end != end {
+		u.used = 0
+	}
+	return budgetDecision(b, u.used, end-n)
+}
+
+// budgetDecision reports a budget with used tokens spent and reset left in
+// its window.
+func budgetDecision(b Budget, used, reset int64) Decision {
+	d := Decision{Allowed: used < b.Tokens, Limit: b.Tokens, Remaining: max(b.Tokens-used, 0), Reset: time.Duration(reset)}
+	if !d.Allowed {
+		d.RetryAfter = d.Reset
+	}
+	return d
+}
+
+// Spend debits tokens from key's budget in the current window.
+func (w *Windows) Spend(key string, b Budget, tokens int64, now time.Time) {
+	if tokens <= 0 {
+		return
+	}
+	n := now.UnixNano()
+	end := b.windowEnd(n)
+	s, h := w.t.shard(key)
+	s.mu.Lock()
+	u := s.m[h]
+	if u.end != end {
+		u = usage{end: end}
+	}
+	u.used += tokens
+	w.t.put(s, h, u, n)
+	s.mu.Unlock()
+}
+
+// Sweep forgets keys whose window is over.
+func (w *Windows) Sweep(now time.Time) int { return w.t.sweep(now.UnixNano()) }
+
+// Keys returns the number of keys tracked.
+func (w *Windows) Keys() int { return w.t.len() }
+
+// Evicted returns how many live keys were dropped to stay within maxKeys.
+func (w *Windows) Evicted() int64 { return w.t.evicted.Load() }
+
+// Inflight counts requests in flight per key. It is safe for concurrent use.
+type Inflight struct{ t *table[int64] }
+
+// NewInflight returns a counter tracking at most maxKeys keys.
+func NewInflight(maxKeys int) *Inflight {
+	return &Inflight{newTable(maxKeys, func(n, _ int64) bool { return n <= 0 })}
+}
+
+// Acquire takes one of key's max slots. When it is allowed, release must
+// be called once the request is over.
+func (c *Inflight) Acquire(key string, max int64) (d Decision, release func()) {
+	s, h := c.t.shard(key)
+	s.mu.Lock()
+	n := s.m[h]
+	if n >= max {
+		s.mu.Unlock()
+		return Decision{Limit: max, RetryAfter: time.Second}, nil
+	}
+	c.t.put(s, h, n+1, 0)
+	s.mu.Unlock()
+	return Decision{Allowed: true, Limit: max, Remaining: max - n - 1}, func() { c.release(s, h) }
+}
+
+func (c *Inflight) release(s *shard[int64], h uint64) {
+	s.mu.Lock()
+	switch n, ok := s.m[h]; {
+	case !ok: // dropped to stay within maxKeys
+	case n <= 1:
+		delete(s.m, h)
+	default:
+		s.m[h] = n - 1
+	}
+	s.mu.Unlock()
+}
+
+// Keys returns the number of keys with requests in flight.
+func (c *Inflight) Keys() int { return c.t.len() }
+
+// Evicted returns how many live keys were dropped to stay within maxKeys.
+func (c *Inflight) Evicted() int64 { return c.t.evicted.Load() }

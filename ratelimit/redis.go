@@ -1,0 +1,150 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ragproxy/ragproxy/breaker"
+)
+
+// Redis keeps limits in a Redis server shared by every instance. Each
+// decision is one round trip: GCRA runs as a Lua script on Redis's own
+// clock, token budgets are a counter per window. After a failure Redis is
+// left alone for a second (a breaker), so an outage costs one timeout per
+// second rather than one per request.
+type Redis struct {
+	client  *redis.Client
+	timeout time.Duration
+	brk     *breaker.Breaker
+}
+
+// DefaultRedisTimeout bounds each Redis call, connecting included.
+const DefaultRedisTimeout = 100 * time.Millisecond
+
+// NewRedis connects lazily to the Redis server at rawURL
+// (redis://[user:password@]host:port/db, or rediss:// for TLS). onChange,
+// if not nil, is told when Redis (at addr) becomes unreachable and when it
+// is back.
+func NewRedis(rawURL string, timeout time.Duration, onChange func(addr string, up bool)) (*Redis, error) {
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	if timeout <= 0 {
+		timeout = DefaultRedisTimeout
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
+	opt.MaxRetries = -1 // a failed call falls back to local limits at once
+	r := &Redis{client: redis.NewClient(opt), timeout: timeout}
+	r.brk = breaker.New(opt.Addr, breaker.Config{Failures: 1, Window: time.Second, Open: time.Second}, func(addr string, from, to breaker.State) {
+		switch {
+		case onChange == nil:
+		case from == breaker.Closed && to == breaker.Open:
+			onChange(addr, false)
+		case from == breaker.HalfOpen && to == breaker.Closed:
+			onChange(addr, true)
+		}
+	})
+	return r, nil
+}
+
+// Close closes the connections.
+func (r *Redis) Close() error { return r.client.Close() }
+
+// Addr is the server's address, for logs.
+func (r *Redis) Addr() string { return r.client.Options().Addr }
+
+// call runs fn against Redis unless the breaker says Redis is down.
+func (r *Redis) call(fn func(ctx context.Context) error) error {
+	done, err := r.brk.Allow()
+	if err != nil {
+		return ErrRemoteDown
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	if err := fn(ctx); err != nil && err != redis.Nil {
+		done(breaker.Failure)
+		return fmt.Errorf("%w: %w", ErrRemoteDown, err)
+	}
+	done(breaker.Success)
+	return nil
+}
+
+// redisKey names a key's state in Redis. The key itself (often an API key)
+// is hashed, so Redis never holds credentials.
+func redisKey(zone, kind, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "ragproxy:rl:" + zone + ":" + kind + ":" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// gcraScript is GCRA on Redis's clock, in microseconds. SET formats the
+// timestamp with %.0f: Lua's default number format would round it.
+var gcraScript = redis.NewScript(`
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local newtat = tat + interval
+local allowat = newtat - burst * interval
+if now < allowat then
+	return {0, 0, tat - now, allowat - now}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', newtat), 'PX', math.ceil((newtat - now) / 1000) + 1)
+return {1, math.floor((now - allowat) / interval), newtat - now, 0}
+`)
+
+func (r *Redis) allow(key string, rate Rate) (d Decision, err error) {
+	interval := max(rate.interval()/1e3, 1)
+	err = r.call(func(ctx context.Context) error {
+		res, err := gcraScript.Run(ctx, r.client, []string{key}, interval, rate.Burst).Int64Slice()
+		if err != nil {
+			return err
+		}
+		if len(res) != 4 {
+			return fmt.Errorf("gcra script: %d results", len(res))
+		}
+		d = Decision{
+			Allowed:    res[0] == 1,
+			Limit:      rate.Burst,
+			Remaining:  res[1],
+			Reset:      time.Duration(res[2]) * time.Microsecond,
+			RetryAfter: time.Duration(res[3]) * time.Microsecond,
+		}
+		return nil
+	})
+	return d, err
+}
+
+// windowKey is a budget counter's key for the window ending at end; it
+// expires a minute after the window.
+func windowKey(key string, end int64) string {
+	return key + ":" + strconv.FormatInt(end/1e6, 10)
+}
+
+func (r *Redis) used(key string, end int64) (used int64, err error) {
+	err = r.call(func(ctx context.Context) error {
+		used, err = r.client.Get(ctx, windowKey(key, end)).Int64()
+		return err
+	})
+	return used, err
+}
+
+func (r *Redis) spend(key string, tokens, end int64) error {
+	return r.call(func(ctx context.Context) error {
+		_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			k := windowKey(key, end)
+			p.IncrBy(ctx, k, tokens)
+			p.PExpireAt(ctx, k, time.Unix(0, end).Add(time.Minute))
+			return nil
+		})
+		return err
+	})
+}
