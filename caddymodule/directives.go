@@ -3,13 +3,16 @@ package caddymodule
 import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 
 // The directives and their place in Caddy's handler order, so users need
-// no `order` option: the cache answers before the fallback tiers run, and
-// both come before a plain reverse_proxy in the same route. Each is placed
+// no `order` option: limits are checked first, then the cache answers
+// before the fallback tiers run, and all come before a plain
+// reverse_proxy in the same route. Each is placed
 // right before reverse_proxy (only standard directives may be named), so
 // the registration order below is the order they run in.
 func init() {
+	httpcaddyfile.RegisterHandlerDirective("rag_rate_limit", parseRateLimitCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_cache", parseCacheCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_fallback", parseFallbackCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("rag_rate_limit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_cache", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_fallback", httpcaddyfile.Before, "reverse_proxy")
 }

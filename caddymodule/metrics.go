@@ -28,6 +28,12 @@ var metrics = struct {
 	embedDuration  *prometheus.HistogramVec
 	bestSimilarity *prometheus.HistogramVec
 	semStores      prometheus.Collector
+
+	rlDecisions   *prometheus.CounterVec
+	rlTokens      *prometheus.CounterVec
+	rlRedisErrors *prometheus.CounterVec
+	redisUp       *prometheus.GaugeVec
+	rlZones       prometheus.Collector
 }{
 	lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_lookups_total",
@@ -78,6 +84,24 @@ var metrics = struct {
 		Buckets: prometheus.LinearBuckets(0.05, 0.05, 20),
 	}, []string{"cache"}),
 	semStores: semanticCollector{},
+
+	rlDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_ratelimit_requests_total",
+		Help: "Requests a rate limit zone applied to, by result (allowed, limited).",
+	}, []string{"zone", "result"}),
+	rlTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_ratelimit_tokens_total",
+		Help: "LLM tokens debited from a token zone's budgets.",
+	}, []string{"zone"}),
+	rlRedisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_ratelimit_redis_errors_total",
+		Help: "Decisions a zone made with local counts because Redis failed or was being left alone after a failure.",
+	}, []string{"zone"}),
+	redisUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ragproxy_ratelimit_redis_up",
+		Help: "1 while rate limits are kept in this Redis, 0 while they fall back to local counts.",
+	}, []string{"redis"}),
+	rlZones: zoneCollector{},
 }
 
 var (
@@ -119,6 +143,7 @@ func registerMetrics(reg prometheus.Registerer) error {
 		metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches,
 		metrics.tierRequests, metrics.tierDuration, metrics.fallbacks, metrics.breakerTransitions, metrics.breakers,
 		metrics.semLookups, metrics.embedDuration, metrics.bestSimilarity, metrics.semStores,
+		metrics.rlDecisions, metrics.rlTokens, metrics.rlRedisErrors, metrics.redisUp, metrics.rlZones,
 	} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -230,5 +255,45 @@ func (semanticCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(semEntriesDesc, prometheus.GaugeValue, float64(st.Entries), name)
 		ch <- prometheus.MustNewConstMetric(semScopesDesc, prometheus.GaugeValue, float64(st.Scopes), name)
 		ch <- prometheus.MustNewConstMetric(semMemoryDesc, prometheus.GaugeValue, float64(st.MemoryBytes), name)
+	}
+}
+
+var (
+	rlKeysDesc    = prometheus.NewDesc("ragproxy_ratelimit_keys", "Keys a rate limit zone tracks in this process.", []string{"zone"}, nil)
+	rlEvictedDesc = prometheus.NewDesc("ragproxy_ratelimit_evictions_total", "Live keys a zone dropped to stay within max_keys (they start over).", []string{"zone"}, nil)
+)
+
+// zoneCollector reads the live zones at scrape time.
+type zoneCollector struct{}
+
+func (zoneCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- rlKeysDesc
+	ch <- rlEvictedDesc
+}
+
+func (zoneCollector) Collect(ch chan<- prometheus.Metric) {
+	keys, evicted := map[string]int{}, map[string]int64{}
+	eachZoneState(func(s *zoneState) {
+		k, e := s.keys()
+		keys[s.name] += k
+		evicted[s.name] += e
+	})
+	for name, k := range keys {
+		ch <- prometheus.MustNewConstMetric(rlKeysDesc, prometheus.GaugeValue, float64(k), name)
+		ch <- prometheus.MustNewConstMetric(rlEvictedDesc, prometheus.CounterValue, float64(evicted[name]), name)
+	}
+}
+
+// zoneMetrics are one rate limit zone's hot-path series.
+type zoneMetrics struct {
+	allowed, limited, redisErrors, tokens prometheus.Counter
+}
+
+func newZoneMetrics(zone string) zoneMetrics {
+	return zoneMetrics{
+		allowed:     metrics.rlDecisions.WithLabelValues(zone, "allowed"),
+		limited:     metrics.rlDecisions.WithLabelValues(zone, "limited"),
+		redisErrors: metrics.rlRedisErrors.WithLabelValues(zone),
+		tokens:      metrics.rlTokens.WithLabelValues(zone),
 	}
 }

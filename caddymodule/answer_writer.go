@@ -1,0 +1,91 @@
+package caddymodule
+
+import (
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ragproxy/ragproxy/llm"
+)
+
+// answerWriter watches an answer on its way to the client for what
+// rag_rate_limit and rag_split measure: its status, the cache's verdict
+// and the LLM tokens its usage reports. Writes and flushes pass straight
+// through (an SSE stream is not delayed).
+type answerWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	status      int
+	cacheStatus string
+	meter       *llm.UsageMeter // nil: tokens are not wanted
+}
+
+var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
+
+// watchAnswer wraps w; with tokens it also reads the answer's usage.
+// Release it with release once the handler chain has returned.
+func watchAnswer(w http.ResponseWriter, tokens bool) *answerWriter {
+	aw := answerWriters.Get().(*answerWriter)
+	*aw = answerWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, meter: aw.meter}
+	if !tokens {
+		aw.meter = nil
+	} else if aw.meter == nil {
+		aw.meter = llm.NewUsageMeter("", "")
+	}
+	return aw
+}
+
+func (w *answerWriter) release() {
+	w.ResponseWriterWrapper = nil
+	answerWriters.Put(w)
+}
+
+func (w *answerWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 {
+		w.status = status
+		h := w.Header()
+		w.cacheStatus = h.Get("X-Cache")
+		if w.meter != nil {
+			w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *answerWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	if w.meter != nil {
+		_, _ = w.meter.Write(p[:n])
+	}
+	return n, err
+}
+
+// ReadFrom makes io.Copy go through Write (the embedded wrapper's ReadFrom
+// would hand the body over unseen).
+func (w *answerWriter) ReadFrom(r io.Reader) (int64, error) {
+	return io.Copy(struct{ io.Writer }{w}, r)
+}
+
+// Status is the answer's status; 0 if nothing was written.
+func (w *answerWriter) Status() int { return w.status }
+
+// upstreamTokens returns the tokens an upstream spent on this answer: none
+// for an answer from the cache.
+func (w *answerWriter) upstreamTokens() int64 {
+	if w.meter == nil {
+		return 0
+	}
+	switch w.cacheStatus {
+	case statusHit, statusSemHit, statusStale:
+		return 0
+	}
+	u, ok := w.meter.Usage()
+	if !ok {
+		return 0
+	}
+	return u.Total
+}

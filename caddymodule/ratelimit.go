@@ -1,0 +1,242 @@
+package caddymodule
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/ragproxy/ragproxy/ratelimit"
+)
+
+func init() {
+	caddy.RegisterModule(RateLimitHandler{})
+}
+
+// RateLimitHandler limits requests per key in zones: a request rate, an
+// LLM token budget, or requests in flight. Keys are placeholders (an API
+// key, a user or team header, the client's address), so one noisy caller
+// cannot starve the others.
+//
+// A refused request gets 429 with Retry-After, the RateLimit-Limit,
+// RateLimit-Remaining and RateLimit-Reset headers, and an OpenAI-shaped
+// JSON error naming the zone; allowed answers carry the same RateLimit-*
+// headers for the zone closest to its limit. With redis set, rate and
+// token zones are shared by every instance using that Redis; if it cannot
+// be reached they fall back to this instance's own counts, and say so in
+// the logs and metrics, and requests keep flowing.
+//
+// Zone state lives in this process by zone name and outlives config
+// reloads; handlers that name the same zone share its counts.
+type RateLimitHandler struct {
+	// Redis server shared by every instance, as a URL
+	// (redis://[user:password@]host:port/db, rediss:// for TLS).
+	// Default: none, limits are kept in this process.
+	Redis string `json:"redis,omitempty"`
+
+	// Bound on each Redis call, connecting included; after a failure
+	// Redis is tried again a second later. Default: 100ms.
+	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
+
+	// The zones, checked for every request. A request must pass them all.
+	Zones []*RateLimitZone `json:"zones,omitempty"`
+
+	remote   *ratelimit.Redis
+	redisKey string
+	zones    []*zone // token zones first, then concurrent, then rate
+	tokens   bool    // some zone needs the answers' token usage
+	logger   *zap.Logger
+}
+
+// RateLimitZone is one limit, applied per key. Exactly one of rate,
+// tokens and concurrent is set.
+type RateLimitZone struct {
+	// Name of the zone, used in errors, metrics and Redis keys. Required.
+	Name string `json:"name"`
+
+	// The key the limit applies per, a placeholder expression such as
+	// "{http.request.header.Authorization}" or "{remote_host}". A request
+	// whose key is empty is not limited by the zone. Required.
+	Key string `json:"key"`
+
+	// Requests per period, as count/period with period s, m, h, d or a Go
+	// duration: "60/m", "5/30s". Counted with GCRA: requests may come
+	// every period/count on average, and up to burst at once.
+	// Default: none.
+	Rate string `json:"rate,omitempty"`
+
+	// With rate: how many requests may come at once. Default: the rate's
+	// count (60/m allows 60 at once, then one a second).
+	Burst int64 `json:"burst,omitempty"`
+
+	// LLM tokens per window, as count/period like rate: "100000/h".
+	// Windows are aligned to the clock (an hourly budget renews on the
+	// hour). A request is refused once the key has spent its budget in
+	// the current window; an answer's tokens are taken from its usage
+	// (the JSON body, or the final usage event of a stream) after it is
+	// sent, so the answer that crosses the budget is still served. Answers
+	// from rag_cache cost nothing. Default: none.
+	Tokens string `json:"tokens,omitempty"`
+
+	// Requests in flight at once. Counted by each instance even with
+	// redis: a shared count would leak slots whenever an instance dies
+	// mid-request. Default: none.
+	Concurrent int64 `json:"concurrent,omitempty"`
+
+	// Most keys tracked in this process; idle keys (a full bucket, a past
+	// window, nothing in flight) are dropped first, then, only if that is
+	// not enough, random live ones, which start over. Default: 1048576
+	// (about 40 MiB per zone when full).
+	MaxKeys int `json:"max_keys,omitempty"`
+}
+
+// zone is a provisioned RateLimitZone.
+type zone struct {
+	cfg      *RateLimitZone
+	kind     string // "tokens", "concurrent" or "rate"
+	rate     ratelimit.Rate
+	budget   ratelimit.Budget
+	state    *zoneState
+	rater    *ratelimit.RateLimiter
+	spender  *ratelimit.TokenLimiter
+	poolKey  string
+	metrics  zoneMetrics
+	limitDoc string // the limit in words, for errors
+}
+
+// CaddyModule returns the Caddy module information.
+func (RateLimitHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.rag_rate_limit",
+		New: func() caddy.Module { return new(RateLimitHandler) },
+	}
+}
+
+// Provision parses the zones and attaches them to their state.
+func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	if h.Redis != "" {
+		remote, key, err := acquireRedis(h.Redis, time.Duration(h.RedisTimeout))
+		if err != nil {
+			return fmt.Errorf("rag_rate_limit: %v", err)
+		}
+		h.remote, h.redisKey = remote, key
+	}
+	byKind := map[string][]*zone{}
+	for _, cfg := range h.Zones {
+		z, err := h.provisionZone(cfg)
+		if err != nil {
+			return fmt.Errorf("rag_rate_limit zone %q: %v", cfg.Name, err)
+		}
+		byKind[z.kind] = append(byKind[z.kind], z)
+	}
+	// Check before spending: budgets and slots are looked at before any
+	// rate bucket is drawn from, so fewer refusals use up a rate.
+	for _, kind := range []string{"tokens", "concurrent", "rate"} {
+		h.zones = append(h.zones, byKind[kind]...)
+	}
+	h.tokens = len(byKind["tokens"]) > 0
+	return nil
+}
+
+func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
+	z := &zone{cfg: cfg, metrics: newZoneMetrics(cfg.Name)}
+	maxKeys := cfg.MaxKeys
+	if maxKeys == 0 {
+		maxKeys = ratelimit.DefaultMaxKeys
+	}
+	switch {
+	case cfg.Rate != "":
+		count, per, err := ratelimit.ParseRate(cfg.Rate)
+		if err != nil {
+			return nil, err
+		}
+		burst := cfg.Burst
+		if burst == 0 {
+			burst = count
+		}
+		z.kind, z.rate = "rate", ratelimit.Rate{Count: count, Per: per, Burst: burst}
+		z.limitDoc = fmt.Sprintf("%d requests per %s (burst %d)", count, per, burst)
+	case cfg.Tokens != "":
+		count, per, err := ratelimit.ParseRate(cfg.Tokens)
+		if err != nil {
+			return nil, err
+		}
+		z.kind, z.budget = "tokens", ratelimit.Budget{Tokens: count, Window: per}
+		z.limitDoc = fmt.Sprintf("%d tokens per %s", count, per)
+	default:
+		z.kind = "concurrent"
+		z.limitDoc = fmt.Sprintf("%d requests in flight", cfg.Concurrent)
+	}
+	state, key, err := acquireZoneState(cfg.Name, z.kind, maxKeys)
+	if err != nil {
+		return nil, err
+	}
+	z.state, z.poolKey = state, key
+	z.rater = ratelimit.NewRateLimiter(cfg.Name, state.gcra, h.remote)
+	z.spender = ratelimit.NewTokenLimiter(cfg.Name, state.windows, h.remote)
+	return z, nil
+}
+
+// Validate checks the configuration (Provision does too, before using it).
+func (h *RateLimitHandler) Validate() error {
+	if len(h.Zones) == 0 {
+		return fmt.Errorf("rag_rate_limit: no zones")
+	}
+	if h.RedisTimeout < 0 {
+		return fmt.Errorf("rag_rate_limit: redis_timeout must not be negative")
+	}
+	seen := map[string]bool{}
+	for _, z := range h.Zones {
+		kinds := 0
+		for _, set := range []bool{z.Rate != "", z.Tokens != "", z.Concurrent != 0} {
+			if set {
+				kinds++
+			}
+		}
+		switch {
+		case z.Name == "":
+			return fmt.Errorf("rag_rate_limit: a zone has no name")
+		case seen[z.Name]:
+			return fmt.Errorf("rag_rate_limit: zone %q is defined twice", z.Name)
+		case z.Key == "":
+			return fmt.Errorf("rag_rate_limit zone %q: key is required", z.Name)
+		case kinds != 1:
+			return fmt.Errorf("rag_rate_limit zone %q: set exactly one of rate, tokens and concurrent", z.Name)
+		case z.Concurrent < 0 || z.Burst < 0 || z.MaxKeys < 0:
+			return fmt.Errorf("rag_rate_limit zone %q: concurrent, burst and max_keys must not be negative", z.Name)
+		case z.Burst != 0 && z.Rate == "":
+			return fmt.Errorf("rag_rate_limit zone %q: burst goes with rate", z.Name)
+		}
+		seen[z.Name] = true
+	}
+	return nil
+}
+
+// Cleanup lets go of the zones' state and the Redis client; each is freed
+// when no config uses it.
+func (h *RateLimitHandler) Cleanup() error {
+	for _, z := range h.zones {
+		_, _ = zoneStates.Delete(z.poolKey)
+	}
+	if h.redisKey != "" {
+		_, _ = redisClients.Delete(h.redisKey)
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*RateLimitHandler)(nil)
+	_ caddy.Validator             = (*RateLimitHandler)(nil)
+	_ caddy.CleanerUpper          = (*RateLimitHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*RateLimitHandler)(nil)
+)

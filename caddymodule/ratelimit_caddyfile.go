@@ -1,0 +1,103 @@
+package caddymodule
+
+import (
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ragproxy/ragproxy/ratelimit"
+)
+
+func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	rl := new(RateLimitHandler)
+	err := rl.UnmarshalCaddyfile(h.Dispenser)
+	return rl, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
+//
+//	rag_rate_limit {
+//		redis         <url>
+//		redis_timeout <duration>
+//		zone <name> {
+//			key        <placeholder>
+//			rate       <count>/<period>
+//			burst      <n>
+//			tokens     <count>/<period>
+//			concurrent <n>
+//			max_keys   <n>
+//		}
+//	}
+func (rl *RateLimitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "redis":
+			if err := parseArg(d, &rl.Redis); err != nil {
+				return err
+			}
+		case "redis_timeout":
+			if err := parseDuration(d, &rl.RedisTimeout); err != nil {
+				return err
+			}
+		case "zone":
+			z, err := parseZone(d)
+			if err != nil {
+				return err
+			}
+			rl.Zones = append(rl.Zones, z)
+		default:
+			return d.Errf("rag_rate_limit: unknown option %q", d.Val())
+		}
+	}
+	return nil
+}
+
+func parseZone(d *caddyfile.Dispenser) (*RateLimitZone, error) {
+	z := new(RateLimitZone)
+	if err := parseArg(d, &z.Name); err != nil {
+		return nil, err
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch opt := d.Val(); opt {
+		case "key":
+			if err := parseArg(d, &z.Key); err != nil {
+				return nil, err
+			}
+		case "rate", "tokens":
+			dst := &z.Rate
+			if opt == "tokens" {
+				dst = &z.Tokens
+			}
+			if err := parseArg(d, dst); err != nil {
+				return nil, err
+			}
+			if _, _, err := ratelimit.ParseRate(*dst); err != nil {
+				return nil, d.Errf("%s: %v", opt, err)
+			}
+		case "burst", "concurrent":
+			var n int
+			if err := parseCount(d, &n, 1); err != nil {
+				return nil, err
+			}
+			if opt == "burst" {
+				z.Burst = int64(n)
+			} else {
+				z.Concurrent = int64(n)
+			}
+		case "max_keys":
+			if err := parseCount(d, &z.MaxKeys, 64); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, d.Errf("rag_rate_limit zone %q: unknown option %q", z.Name, opt)
+		}
+	}
+	return z, nil
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*RateLimitHandler)(nil)

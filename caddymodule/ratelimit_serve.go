@@ -1,0 +1,132 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ragproxy/ragproxy/ratelimit"
+)
+
+// maxZones bounds the per-request bookkeeping kept on the stack.
+const maxZones = 8
+
+// ServeHTTP checks every zone that applies, refuses with 429 if one says
+// no, and otherwise passes the request on, debiting token zones with the
+// answer's usage afterwards.
+func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	now := time.Now()
+
+	var (
+		releases  = make([]func(), 0, maxZones)
+		spenders  = make([]spend, 0, maxZones)
+		shown     ratelimit.Decision
+		haveShown bool
+	)
+	defer func() {
+		for _, release := range releases {
+			release()
+		}
+	}()
+	for _, z := range h.zones {
+		key := repl.ReplaceAll(z.cfg.Key, "")
+		if key == "" {
+			continue
+		}
+		var d ratelimit.Decision
+		var err error
+		switch z.kind {
+		case "tokens":
+			d, err = z.spender.Check(key, z.budget, now)
+			if d.Allowed {
+				spenders = append(spenders, spend{z, key})
+			}
+		case "concurrent":
+			var release func()
+			d, release = z.state.inflight.Acquire(key, z.cfg.Concurrent)
+			if release != nil {
+				releases = append(releases, release)
+			}
+		default:
+			d, err = z.rater.Allow(key, z.rate, now)
+		}
+		if err != nil {
+			z.metrics.redisErrors.Inc()
+		}
+		if !d.Allowed {
+			z.metrics.limited.Inc()
+			return h.refuse(w, z, d)
+		}
+		z.metrics.allowed.Inc()
+		if !haveShown || closerToLimit(d, shown) {
+			shown, haveShown = d, true
+		}
+	}
+	if haveShown {
+		setRateLimitHeaders(w.Header(), shown)
+	}
+	if len(spenders) == 0 {
+		return next.ServeHTTP(w, r)
+	}
+
+	aw := watchAnswer(w, true)
+	defer aw.release()
+	err := next.ServeHTTP(aw, r)
+	if tokens := aw.upstreamTokens(); tokens > 0 {
+		end := time.Now()
+		for _, s := range spenders {
+			if err := s.z.spender.Spend(s.key, s.z.budget, tokens, end); err != nil {
+				s.z.metrics.redisErrors.Inc()
+			}
+			s.z.metrics.tokens.Add(float64(tokens))
+		}
+	}
+	return err
+}
+
+// spend is a token zone to debit once the answer is known.
+type spend struct {
+	z   *zone
+	key string
+}
+
+// closerToLimit says whether a has less of its quota left than b, for the
+// RateLimit-* headers, which describe the zone nearest its limit.
+func closerToLimit(a, b ratelimit.Decision) bool {
+	return a.Remaining*b.Limit < b.Remaining*a.Limit
+}
+
+// refuse answers 429 for zone z.
+func (h *RateLimitHandler) refuse(w http.ResponseWriter, z *zone, d ratelimit.Decision) error {
+	hdr := w.Header()
+	setRateLimitHeaders(hdr, d)
+	hdr.Set("Retry-After", strconv.FormatInt(ceilSeconds(d.RetryAfter, 1), 10))
+	errType := "requests"
+	if z.kind == "tokens" {
+		errType = "tokens"
+	}
+	if c := h.logger.Check(zapcore.DebugLevel, "rate limited"); c != nil {
+		c.Write(zap.String("zone", z.cfg.Name), zap.Duration("retry_after", d.RetryAfter))
+	}
+	writeError(w, http.StatusTooManyRequests, errType, "rate_limit_exceeded",
+		fmt.Sprintf("Rate limit reached for zone %q (%s). Try again in %ds.", z.cfg.Name, z.limitDoc, ceilSeconds(d.RetryAfter, 1)))
+	return nil
+}
+
+func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
+	h.Set("RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
+	h.Set("RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
+	h.Set("RateLimit-Reset", strconv.FormatInt(ceilSeconds(d.Reset, 0), 10))
+}
+
+// ceilSeconds rounds d up to whole seconds, and to at least floor.
+func ceilSeconds(d time.Duration, floor int64) int64 {
+	return max(int64((d+time.Second-1)/time.Second), floor)
+}
