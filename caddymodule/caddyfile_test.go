@@ -32,6 +32,7 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	want := []string{
 		`{"handler":"rag_cache","max_size":134217728,"name":"search","scope":"shared","ttl":600000000000}`,
 		`{"handler":"rag_fallback","tiers":[{"fail_on_empty":"documents","name":"vector","retries":1,"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9001"}]}]}],"timeout":2000000000},{"name":"bm25","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9200"}]}]}],"uri":"/search/bm25"},{"name":"apology","routes":[{"handle":[{"handler":"headers","response":{"set":{"Content-Type":["application/json"]}}},{"body":"{\"answer\":\"Search is busy, please retry in a minute.\",\"documents\":[]}","handler":"static_response","status_code":200}]}]}]}`,
+		`{"handler":"rag_rate_limit","zones":[{"burst":20,"key":"{http.request.header.Authorization}","name":"per_key","rate":"60/m"},{"key":"{http.request.header.X-Team}","name":"team_tokens","tokens":"100000/h"},{"concurrent":8,"key":"{http.request.remote.host}","name":"inflight"}]}`,
 		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","semantic":{},"stale_if_error":86400000000000,"ttl":3600000000000}`,
 		`{"handler":"rag_fallback","tiers":[{"breaker":{"failures":5,"open":15000000000,"window":10000000000},"first_byte_timeout":10000000000,"name":"primary","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9000"}]}]}]},{"name":"small_model","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9002"}]}]}],"set_json":{"model":"small-model"}}]}`,
 	}
@@ -49,8 +50,8 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 		}
 	}
 	for _, l := range lists {
-		if strings.Join(l, ",") != "rag_cache,rag_fallback" {
-			t.Errorf("handler order %v, want rag_cache then rag_fallback", l)
+		if o := strings.Join(l, ","); o != "rag_cache,rag_fallback" && o != "rag_rate_limit,rag_cache,rag_fallback" {
+			t.Errorf("handler order %v, want [rag_rate_limit,] rag_cache, rag_fallback", l)
 		}
 	}
 }
@@ -119,6 +120,15 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rag_fallback {\n tier a {\n respond ok\n }\n tier a {\n respond ok\n }\n}", "used twice"},
 		{"rag_fallback {\n tier {\n respond ok\n }\n}", "wrong argument count"},
 		{"rag_fallback {\n colour red\n}", "unrecognized rag_fallback option"},
+		{"rag_rate_limit {\n colour red\n}", "unrecognized rag_rate_limit option"},
+		{"rag_rate_limit extra", "wrong argument count"},
+		{"rag_rate_limit {\n zone {\n key x\n }\n}", "wrong argument count"},
+		{"rag_rate_limit {\n zone z {\n rate fast\n }\n}", "rate"},
+		{"rag_rate_limit {\n zone z {\n tokens 0/h\n }\n}", "positive"},
+		{"rag_rate_limit {\n zone z {\n burst 0\n }\n}", "burst"},
+		{"rag_rate_limit {\n zone z {\n concurrent many\n }\n}", "concurrent"},
+		{"rag_rate_limit {\n zone z {\n colour red\n }\n}", "unrecognized zone option"},
+		{"rag_rate_limit {\n redis_timeout never\n}", "redis_timeout"},
 	} {
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n"+c.body+"\n}\n"), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

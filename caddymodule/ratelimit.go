@@ -164,14 +164,14 @@ func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
 			burst = count
 		}
 		z.kind, z.rate = "rate", ratelimit.Rate{Count: count, Per: per, Burst: burst}
-		z.limitDoc = fmt.Sprintf("%d requests per %s (burst %d)", count, per, burst)
+		z.limitDoc = fmt.Sprintf("%s requests, burst %d", cfg.Rate, burst)
 	case cfg.Tokens != "":
 		count, per, err := ratelimit.ParseRate(cfg.Tokens)
 		if err != nil {
 			return nil, err
 		}
 		z.kind, z.budget = "tokens", ratelimit.Budget{Tokens: count, Window: per}
-		z.limitDoc = fmt.Sprintf("%d tokens per %s", count, per)
+		z.limitDoc = cfg.Tokens + " tokens"
 	default:
 		z.kind = "concurrent"
 		z.limitDoc = fmt.Sprintf("%d requests in flight", cfg.Concurrent)

@@ -50,7 +50,7 @@ func (rl *RateLimitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			rl.Zones = append(rl.Zones, z)
 		default:
-			return d.Errf("rag_rate_limit: unknown option %q", d.Val())
+			return d.Errf("unrecognized rag_rate_limit option %q", d.Val())
 		}
 	}
 	return nil
@@ -93,7 +93,7 @@ func parseZone(d *caddyfile.Dispenser) (*RateLimitZone, error) {
 				return nil, err
 			}
 		default:
-			return nil, d.Errf("rag_rate_limit zone %q: unknown option %q", z.Name, opt)
+			return nil, d.Errf("unrecognized zone option %q (zone %q)", opt, z.Name)
 		}
 	}
 	return z, nil

@@ -79,7 +79,7 @@ const demoHelp = `
 ragproxy demo is running.
 
   mock LLM upstream  %[1]s  (answers after %[2]v)
-  proxy              http://%[3]s  (rag_cache and rag_fallback in front of the mock)
+  proxy              http://%[3]s  (rag_rate_limit, rag_cache and rag_fallback in front of the mock)
   admin API          http://%[4]s
 
 Ask twice: the first answer is a MISS from the upstream, the second a HIT
@@ -112,6 +112,16 @@ tier answers, until you close it again:
   curl -si http://%[3]s/v1/chat/completions -d '{"model":"mock-model","messages":[{"role":"user","content":"New question?"}]}'
   curl -s http://%[4]s/rag/breakers
   curl -s -X POST http://%[4]s/rag/breakers/mock_llm/close
+
+Rate limits: a caller (Authorization) may send 10 requests at once, then 30
+a minute; the 11th quick one gets 429 with Retry-After and RateLimit-*. A
+team (X-Team) may spend 200 LLM tokens a minute, counted from the answers'
+usage (cache hits are free):
+
+  for i in $(seq 12); do curl -s -o /dev/null -w '%%{http_code} ' http://%[3]s/v1/chat/completions \
+    -H 'Authorization: Bearer me' -d '{"model":"mock-model","messages":[{"role":"user","content":"Q'$i'?"}]}'; done; echo
+  curl -si http://%[3]s/v1/chat/completions -H 'X-Team: red' \
+    -d '{"model":"mock-model","messages":[{"role":"user","content":"Tell me a long story"}]}'
 
 Cache stats, purge and metrics:
 

@@ -1,0 +1,51 @@
+package caddymodule
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func TestRateLimitValidate(t *testing.T) {
+	for _, c := range []struct {
+		zones []*RateLimitZone
+		want  string
+	}{
+		{nil, "no zones"},
+		{[]*RateLimitZone{{Key: "k", Rate: "1/s"}}, "no name"},
+		{[]*RateLimitZone{{Name: "a", Rate: "1/s"}}, "key is required"},
+		{[]*RateLimitZone{{Name: "a", Key: "k"}}, "exactly one"},
+		{[]*RateLimitZone{{Name: "a", Key: "k", Rate: "1/s", Tokens: "1/h"}}, "exactly one"},
+		{[]*RateLimitZone{{Name: "a", Key: "k", Tokens: "1/h", Burst: 3}}, "burst goes with rate"},
+		{[]*RateLimitZone{{Name: "a", Key: "k", Concurrent: -1}}, "negative"},
+		{[]*RateLimitZone{{Name: "a", Key: "k", Concurrent: 1}, {Name: "a", Key: "k", Concurrent: 1}}, "twice"},
+	} {
+		h := RateLimitHandler{Zones: c.zones}
+		if err := h.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error mentioning %q", c.zones, err, c.want)
+		}
+	}
+}
+
+// FuzzRateLimitCaddyfile feeds arbitrary Caddyfile text to the parser:
+// errors are fine, panics are not.
+func FuzzRateLimitCaddyfile(f *testing.F) {
+	for _, s := range []string{
+		"rag_rate_limit {\n redis redis://x:1/0\n zone a {\n key {remote_host}\n rate 5/s\n burst 2\n }\n}",
+		"rag_rate_limit {\n zone t {\n key k\n tokens 10/h\n max_keys 100\n }\n zone c {\n key k\n concurrent 1\n }\n}",
+		"rag_rate_limit {\n zone\n}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		tokens, err := caddyfile.Tokenize([]byte(src), "Caddyfile")
+		if err != nil || len(tokens) == 0 {
+			return
+		}
+		var h RateLimitHandler
+		if h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens)) == nil {
+			_ = h.Validate()
+		}
+	})
+}
