@@ -95,16 +95,24 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	return h.follow(w, r, next, m, flight)
 }
 
-// scope is the tenant a request's entries belong to.
+// scope is the tenant a request's entries belong to, and the rag_split
+// variant it was assigned, if any: each variant's answers (another model,
+// prompt or retriever) are cached apart, or the experiment would compare
+// one variant's answers with themselves.
 func (h *CacheHandler) scope(r *http.Request) string {
+	var scope string
 	switch h.Scope {
 	case "":
-		return cache.CredentialScope(r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+		scope = cache.CredentialScope(r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
 	case sharedScope:
-		return ""
+	default:
+		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		scope = repl.ReplaceAll(h.Scope, "")
 	}
-	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	return repl.ReplaceAll(h.Scope, "")
+	if variant, ok := caddyhttp.GetVar(r.Context(), variantVar).(string); ok && variant != "" {
+		scope += "\x00variant=" + variant
+	}
+	return scope
 }
 
 // fetch sends the request upstream and passes the answer through as it
