@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/ragproxy/ragproxy/breaker"
+	"github.com/ragproxy/ragproxy/split"
 )
 
 func init() {
@@ -22,6 +23,8 @@ func init() {
 //	DELETE /rag/caches/{name}                   purge one cache
 //	GET    /rag/breakers                        state of every circuit breaker
 //	POST   /rag/breakers/{name}/open|close|reset  force a breaker's state
+//	GET    /rag/experiments                     report of every A/B experiment
+//	GET    /rag/experiments/{name}              report of one experiment
 type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -39,6 +42,8 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 		{Pattern: "/rag/caches/", Handler: caddy.AdminHandlerFunc(a.handleCache)},
 		{Pattern: "/rag/breakers", Handler: caddy.AdminHandlerFunc(a.handleBreakers)},
 		{Pattern: "/rag/breakers/", Handler: caddy.AdminHandlerFunc(a.handleBreaker)},
+		{Pattern: "/rag/experiments", Handler: caddy.AdminHandlerFunc(a.handleExperiments)},
+		{Pattern: "/rag/experiments/", Handler: caddy.AdminHandlerFunc(a.handleExperiments)},
 	}
 }
 
@@ -159,6 +164,29 @@ func (adminAPI) handleBreaker(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(found.Snapshot())
+}
+
+// handleExperiments reports every experiment, or the one named in the path.
+func (adminAPI) handleExperiments(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+	}
+	name, one := strings.CutPrefix(r.URL.Path, "/rag/experiments/")
+	reports := []split.Report{}
+	eachExperiment(func(e *split.Experiment) {
+		if !one || e.Name() == name {
+			reports = append(reports, e.Report())
+		}
+	})
+	sort.Slice(reports, func(i, j int) bool { return reports[i].Name < reports[j].Name })
+	w.Header().Set("Content-Type", "application/json")
+	if !one {
+		return json.NewEncoder(w).Encode(reports)
+	}
+	if len(reports) == 0 {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no experiment named %q", name)}
+	}
+	return json.NewEncoder(w).Encode(reports[0])
 }
 
 // Interface guard

@@ -1,0 +1,133 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ragproxy/ragproxy/split"
+)
+
+func init() {
+	caddy.RegisterModule(FeedbackHandler{})
+}
+
+// maxFeedbackBody bounds a feedback request body.
+const maxFeedbackBody = 64 << 10
+
+// FeedbackHandler takes users' scores of answers and attributes each to
+// the variant of the rag_split experiment that served the answer:
+//
+//	POST {"request_id": "<X-Request-ID of the answer>", "score": <number>}
+//
+// Thumbs up/down are 1/0 (compared as proportions); any other number is a
+// rating (compared by mean). Malformed input and unknown or expired
+// request ids get 400, a second score for one request 409, each with an
+// OpenAI-shaped JSON error. It answers every request that reaches it.
+type FeedbackHandler struct {
+	// Name of the experiment, as given to rag_split. Required.
+	Experiment string `json:"experiment"`
+
+	experiment *split.Experiment
+}
+
+// CaddyModule returns the Caddy module information.
+func (FeedbackHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.rag_feedback",
+		New: func() caddy.Module { return new(FeedbackHandler) },
+	}
+}
+
+// Provision attaches the experiment (created here if rag_split's route is
+// provisioned later).
+func (h *FeedbackHandler) Provision(ctx caddy.Context) error {
+	if h.Experiment == "" {
+		return fmt.Errorf("rag_feedback: experiment name is required")
+	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	h.experiment = acquireExperiment(h.Experiment)
+	return nil
+}
+
+// Cleanup lets go of the experiment.
+func (h *FeedbackHandler) Cleanup() error {
+	if h.experiment != nil {
+		_, _ = experiments.Delete(h.Experiment)
+	}
+	return nil
+}
+
+// feedbackRequest is the body rag_feedback accepts.
+type feedbackRequest struct {
+	RequestID *string  `json:"request_id"`
+	Score     *float64 `json:"score"`
+}
+
+func (h *FeedbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "method_not_allowed", "feedback is sent with POST")
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFeedbackBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+			fmt.Sprintf("feedback bodies are at most %d bytes", maxFeedbackBody))
+		return nil
+	case err != nil:
+		return caddyhttp.Error(http.StatusBadRequest, err)
+	}
+	var req feedbackRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json",
+			`want a JSON object {"request_id": "<X-Request-ID>", "score": <number>}`)
+		return nil
+	}
+	switch {
+	case req.RequestID == nil || *req.RequestID == "":
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_request_id", "request_id is required: the X-Request-ID of the answer")
+		return nil
+	case req.Score == nil:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_score", "score is required: 1 or 0 for thumbs up or down, or a rating")
+		return nil
+	}
+	variant, err := h.experiment.Feedback(*req.RequestID, *req.Score, time.Now())
+	switch {
+	case errors.Is(err, split.ErrUnknownRequest):
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "unknown_request_id",
+			fmt.Sprintf("experiment %q served no recent request with id %q", h.Experiment, *req.RequestID))
+		return nil
+	case errors.Is(err, split.ErrDuplicateFeedback):
+		writeError(w, http.StatusConflict, "invalid_request_error", "duplicate_feedback",
+			fmt.Sprintf("request %q already has a score", *req.RequestID))
+		return nil
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_score", err.Error())
+		return nil
+	}
+	out, _ := json.Marshal(map[string]any{"experiment": h.Experiment, "request_id": *req.RequestID, "variant": variant, "score": *req.Score})
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*FeedbackHandler)(nil)
+	_ caddy.CleanerUpper          = (*FeedbackHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*FeedbackHandler)(nil)
+)

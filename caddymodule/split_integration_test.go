@@ -1,0 +1,186 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// variantUpstream answers as the named variant would: its name, the
+// request id it was given, and a usage block of tokens tokens. Every
+// failEvery-th call fails with 500; each answer takes delay.
+func variantUpstream(t *testing.T, name string, tokens int, failEvery int64, delay time.Duration) string {
+	var calls atomic.Int64
+	return startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		time.Sleep(delay) // the variant's own latency
+		w.Header().Set("Content-Type", "application/json")
+		if failEvery > 0 && n%failEvery == 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `{"error":{"message":"boom"}}`)
+			return
+		}
+		fmt.Fprintf(w, `{"served_by":%q,"request_id":%q,"usage":{"prompt_tokens":1,"completion_tokens":%d,"total_tokens":%d}}`,
+			name, r.Header.Get("X-Request-ID"), tokens-1, tokens)
+	})
+}
+
+const splitCaddyfile = `
+http://{SITE} {
+	handle /feedback {
+		rag_feedback exp1
+	}
+	handle {
+		rag_split exp1 {
+			sticky {http.request.header.X-User-ID}
+			variant control 80
+			variant treatment 20
+		}
+		@treatment vars {rag.variant} treatment
+		reverse_proxy @treatment {TREATMENT}
+		reverse_proxy {CONTROL}
+	}
+}`
+
+func startSplit(t *testing.T, control, treatment string) *proxy {
+	return startCaddy(t, strings.NewReplacer("{CONTROL}", control, "{TREATMENT}", treatment).Replace(splitCaddyfile))
+}
+
+// served is what a variantUpstream answered.
+type served struct {
+	status    int
+	variant   string // X-RAG-Variant
+	by        string // the upstream that answered
+	requestID string // X-Request-ID
+	seenID    string // the id the upstream was given
+}
+
+func askSplit(t *testing.T, p *proxy, header ...string) served {
+	t.Helper()
+	resp, body := post(t, p.URL+"/v1/chat/completions", chatBody("which variant?", false), header...)
+	s := served{status: resp.StatusCode, variant: resp.Header.Get("X-RAG-Variant"), requestID: resp.Header.Get("X-Request-ID")}
+	var a struct {
+		ServedBy  string `json:"served_by"`
+		RequestID string `json:"request_id"`
+	}
+	if json.Unmarshal([]byte(body), &a) == nil {
+		s.by, s.seenID = a.ServedBy, a.RequestID
+	}
+	return s
+}
+
+func TestSplitWeightsAndRouting(t *testing.T) {
+	p := startSplit(t, variantUpstream(t, "control", 10, 0, 0), variantUpstream(t, "treatment", 10, 0, 0))
+	const n = 2000
+	treatment := 0
+	for i := range n {
+		header := []string{}
+		if i%2 == 0 { // half sticky users, half anonymous (random)
+			header = []string{"X-User-ID", "user-" + strconv.Itoa(i)}
+		}
+		s := askSplit(t, p, header...)
+		if s.status != http.StatusOK || s.by != s.variant {
+			t.Fatalf("request %d: status %d, variant %q served by %q", i, s.status, s.variant, s.by)
+		}
+		if s.variant == "treatment" {
+			treatment++
+		}
+	}
+	// Binomial(2000, 0.2): mean 400, sd 17.9; allow 4.5 sd.
+	if math.Abs(float64(treatment)-400) > 4.5*math.Sqrt(n*0.2*0.8) {
+		t.Fatalf("treatment got %d of %d, want about 400", treatment, n)
+	}
+}
+
+func TestSplitStickyOverrideAndRequestID(t *testing.T) {
+	control, treatment := variantUpstream(t, "control", 10, 0, 0), variantUpstream(t, "treatment", 10, 0, 0)
+	p := startSplit(t, control, treatment)
+	first := map[string]string{}
+	for u := range 50 {
+		user := "user-" + strconv.Itoa(u)
+		first[user] = askSplit(t, p, "X-User-ID", user).variant
+		for range 3 {
+			if v := askSplit(t, p, "X-User-ID", user).variant; v != first[user] {
+				t.Fatalf("%s moved from %s to %s", user, first[user], v)
+			}
+		}
+	}
+	// Another instance (another process) and a reload agree.
+	other := startChildCaddy(t, strings.NewReplacer("{CONTROL}", control, "{TREATMENT}", treatment).Replace(splitCaddyfile))
+	p.reload()
+	for user, v := range first {
+		if got := askSplit(t, other, "X-User-ID", user).variant; got != v {
+			t.Fatalf("%s: %s on one instance, %s on another", user, v, got)
+		}
+		if got := askSplit(t, p, "X-User-ID", user).variant; got != v {
+			t.Fatalf("%s: %s before a reload, %s after", user, v, got)
+		}
+	}
+	// The override header forces a variant; an unknown name is ignored.
+	for _, user := range []string{"user-1", "user-2", "user-3"} {
+		if s := askSplit(t, p, "X-User-ID", user, "X-RAG-Variant", "treatment"); s.variant != "treatment" || s.by != "treatment" {
+			t.Fatalf("override: variant %q served by %q", s.variant, s.by)
+		}
+		if s := askSplit(t, p, "X-User-ID", user, "X-RAG-Variant", "nonsense"); s.variant != first[user] {
+			t.Fatalf("unknown override moved %s to %s", user, s.variant)
+		}
+	}
+	// Every answer has a request id: a new one, or the caller's.
+	s := askSplit(t, p)
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(s.requestID) || s.seenID != s.requestID {
+		t.Fatalf("generated id %q, upstream saw %q", s.requestID, s.seenID)
+	}
+	if s := askSplit(t, p, "X-Request-ID", "trace-abc-123"); s.requestID != "trace-abc-123" || s.seenID != "trace-abc-123" {
+		t.Fatalf("incoming id: answer %q, upstream %q", s.requestID, s.seenID)
+	}
+	if s := askSplit(t, p, "X-Request-ID", "bad id\twith spaces"); s.requestID == "" || strings.Contains(s.requestID, " ") {
+		t.Fatalf("unsafe incoming id kept: %q", s.requestID)
+	}
+}
+
+func sendFeedback(t *testing.T, p *proxy, body string) (int, string) {
+	t.Helper()
+	return sendFeedbackTo(t, p, "/feedback", body)
+}
+
+func sendFeedbackTo(t *testing.T, p *proxy, path, body string) (int, string) {
+	t.Helper()
+	resp, b := post(t, p.URL+path, body)
+	return resp.StatusCode, b
+}
+
+func TestFeedbackErrors(t *testing.T) {
+	p := startSplit(t, variantUpstream(t, "control", 10, 0, 0), variantUpstream(t, "treatment", 10, 0, 0))
+	id := askSplit(t, p).requestID
+	for _, c := range []struct {
+		body string
+		code int
+		want string
+	}{
+		{`not json`, 400, "invalid_json"},
+		{`{"request_id": "` + id + `", "score": "good"}`, 400, "invalid_json"},
+		{`{"request_id": "` + id + `", "score": 1, "extra": 2}`, 400, "invalid_json"},
+		{`{"request_id": "` + id + `"} {}`, 400, "invalid_json"},
+		{`{"score": 1}`, 400, "missing_request_id"},
+		{`{"request_id": "` + id + `"}`, 400, "missing_score"},
+		{`{"request_id": "no-such-request", "score": 1}`, 400, "unknown_request_id"},
+		{`{"request_id": "` + id + `", "score": 1}`, 200, `"variant"`},
+		{`{"request_id": "` + id + `", "score": 0}`, 409, "duplicate_feedback"},
+		{`{"request_id": "x", "score": 1` + strings.Repeat(" ", 70<<10) + `}`, 413, "request_too_large"},
+	} {
+		code, body := sendFeedback(t, p, c.body)
+		if code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("%.60q: %d %s, want %d with %q", c.body, code, body, c.code, c.want)
+		}
+	}
+	if code, _ := get(t, p.URL+"/feedback"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /feedback: %d, want 405", code)
+	}
+}

@@ -1,0 +1,74 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/ragproxy/ragproxy/split"
+)
+
+// variantVar is the request var holding the variant, for `vars` matchers
+// and for rag_cache, which keeps each variant's answers apart.
+const variantVar = "rag.variant"
+
+// ServeHTTP assigns the request to a variant, publishes it, and records
+// how the variant's answer went.
+func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	start := time.Now()
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	v := &h.variants[h.variantFor(r, repl)]
+
+	id := r.Header.Get(requestIDHeader)
+	if !validRequestID(id) {
+		id, _ = repl.GetString("http.request.uuid") // Caddy's, so logs can show it too
+		r.Header.Set(requestIDHeader, id)           // the upstream logs the same id
+	}
+	repl.Set("rag.variant", v.name)
+	repl.Set("rag.request_id", id)
+	caddyhttp.SetVar(r.Context(), variantVar, v.name)
+	if extra, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
+		extra.Set(zap.String("rag_variant", v.name))
+		extra.Set(zap.String("rag_request_id", id))
+	}
+	hdr := w.Header()
+	hdr.Set("X-RAG-Variant", v.name)
+	hdr.Set(requestIDHeader, id)
+	h.experiment.Remember(id, v.name, start)
+
+	aw := watchAnswer(w, true)
+	defer aw.release()
+	err := next.ServeHTTP(aw, r)
+	status := aw.Status()
+	var he caddyhttp.HandlerError
+	if status == 0 && errors.As(err, &he) {
+		status = he.StatusCode
+	}
+	elapsed := time.Since(start)
+	v.stats.Record(split.Outcome{
+		Latency:     elapsed,
+		Error:       status >= 500 || (err != nil && status == 0),
+		CacheStatus: aw.cacheStatus,
+		Tokens:      aw.upstreamTokens(),
+	})
+	v.duration.Observe(elapsed.Seconds())
+	return err
+}
+
+// validRequestID accepts an incoming request id that is safe to echo and
+// log: 1 to 200 visible ASCII characters.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 200 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
