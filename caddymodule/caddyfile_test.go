@@ -30,8 +30,10 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	var lists [][]string
 	collectHandlers(t, out, &got, &lists)
 	want := []string{
+		`{"experiment":"chunking","handler":"rag_feedback"}`,
+		`{"experiment":"chunking","handler":"rag_split","sticky":"{http.request.header.X-User-ID}","variants":[{"name":"current","weight":80},{"name":"new_chunking","weight":20}]}`,
 		`{"handler":"rag_cache","max_size":134217728,"name":"search","scope":"shared","ttl":600000000000}`,
-		`{"handler":"rag_fallback","tiers":[{"fail_on_empty":"documents","name":"vector","retries":1,"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9001"}]}]}],"timeout":2000000000},{"name":"bm25","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9200"}]}]}],"uri":"/search/bm25"},{"name":"apology","routes":[{"handle":[{"handler":"headers","response":{"set":{"Content-Type":["application/json"]}}},{"body":"{\"answer\":\"Search is busy, please retry in a minute.\",\"documents\":[]}","handler":"static_response","status_code":200}]}]}]}`,
+		`{"handler":"rag_fallback","tiers":[{"fail_on_empty":"documents","name":"vector","retries":1,"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9003"}]}],"match":[{"vars":{"{rag.variant}":["new_chunking"]}}]},{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9001"}]}]}],"timeout":2000000000},{"name":"bm25","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9200"}]}]}],"uri":"/search/bm25"},{"name":"apology","routes":[{"handle":[{"handler":"headers","response":{"set":{"Content-Type":["application/json"]}}},{"body":"{\"answer\":\"Search is busy, please retry in a minute.\",\"documents\":[]}","handler":"static_response","status_code":200}]}]}]}`,
 		`{"handler":"rag_rate_limit","zones":[{"burst":20,"key":"{http.request.header.Authorization}","name":"per_key","rate":"60/m"},{"key":"{http.request.header.X-Team}","name":"team_tokens","tokens":"100000/h"},{"concurrent":8,"key":"{http.request.remote.host}","name":"inflight"}]}`,
 		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","semantic":{},"stale_if_error":86400000000000,"ttl":3600000000000}`,
 		`{"handler":"rag_fallback","tiers":[{"breaker":{"failures":5,"open":15000000000,"window":10000000000},"first_byte_timeout":10000000000,"name":"primary","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9000"}]}]}]},{"name":"small_model","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9002"}]}]}],"set_json":{"model":"small-model"}}]}`,
@@ -50,8 +52,10 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 		}
 	}
 	for _, l := range lists {
-		if o := strings.Join(l, ","); o != "rag_cache,rag_fallback" && o != "rag_rate_limit,rag_cache,rag_fallback" {
-			t.Errorf("handler order %v, want [rag_rate_limit,] rag_cache, rag_fallback", l)
+		switch strings.Join(l, ",") {
+		case "rag_feedback", "rag_split,rag_cache,rag_fallback", "rag_rate_limit,rag_cache,rag_fallback":
+		default:
+			t.Errorf("handler order %v, want rag_rate_limit or rag_split, then rag_cache, rag_fallback", l)
 		}
 	}
 }
@@ -121,6 +125,15 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rag_fallback {\n tier {\n respond ok\n }\n}", "wrong argument count"},
 		{"rag_fallback {\n colour red\n}", "unrecognized rag_fallback option"},
 		{"rag_rate_limit {\n colour red\n}", "unrecognized rag_rate_limit option"},
+		{"rag_split", "wrong argument count"},
+		{"rag_split e", "at least one variant"},
+		{"rag_split e {\n variant a\n}", "wrong argument count"},
+		{"rag_split e {\n variant a -1\n}", "positive"},
+		{"rag_split e {\n variant a NaN\n}", "positive"},
+		{"rag_split e {\n colour red\n}", "unrecognized rag_split option"},
+		{"rag_split e {\n variant a 1\n feedback_requests 0\n}", "feedback_requests"},
+		{"rag_feedback", "wrong argument count"},
+		{"rag_feedback e {\n x\n}", "no options"},
 		{"rag_rate_limit extra", "wrong argument count"},
 		{"rag_rate_limit {\n zone {\n key x\n }\n}", "wrong argument count"},
 		{"rag_rate_limit {\n zone z {\n rate fast\n }\n}", "rate"},

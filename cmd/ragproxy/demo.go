@@ -79,7 +79,7 @@ const demoHelp = `
 ragproxy demo is running.
 
   mock LLM upstream  %[1]s  (answers after %[2]v)
-  proxy              http://%[3]s  (rag_rate_limit, rag_cache and rag_fallback in front of the mock)
+  proxy              http://%[3]s  (rag_rate_limit, rag_split, rag_cache and rag_fallback in front of the mock)
   admin API          http://%[4]s
 
 Ask twice: the first answer is a MISS from the upstream, the second a HIT
@@ -122,6 +122,15 @@ usage (cache hits are free):
     -H 'Authorization: Bearer me' -d '{"model":"mock-model","messages":[{"role":"user","content":"Q'$i'?"}]}'; done; echo
   curl -si http://%[3]s/v1/chat/completions -H 'X-Team: red' \
     -d '{"model":"mock-model","messages":[{"role":"user","content":"Tell me a long story"}]}'
+
+An A/B experiment splits callers between "control" and "treatment" (sticky
+per address; X-RAG-Variant forces one). Every answer has X-Request-ID;
+score it, then read the report with its significance tests:
+
+  curl -si http://%[3]s/v1/chat/completions -H 'X-RAG-Variant: treatment' \
+    -d '{"model":"mock-model","messages":[{"role":"user","content":"What is RAG?"}]}'
+  curl -s http://%[3]s/feedback -d '{"request_id":"<X-Request-ID from above>","score":1}'
+  curl -s http://%[4]s/rag/experiments/demo
 
 Cache stats, purge and metrics:
 
