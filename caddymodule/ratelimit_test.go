@@ -3,8 +3,11 @@ package caddymodule
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/ragproxy/ragproxy/ratelimit"
 )
 
 func TestRateLimitValidate(t *testing.T) {
@@ -48,4 +51,32 @@ func FuzzRateLimitCaddyfile(f *testing.F) {
 			_ = h.Validate()
 		}
 	})
+}
+
+func TestRateLimitHeaderChoice(t *testing.T) {
+	nearly := ratelimit.Decision{Limit: 100, Remaining: 5}
+	roomy := ratelimit.Decision{Limit: 10, Remaining: 9}
+	if !closerToLimit(nearly, roomy) || closerToLimit(roomy, nearly) {
+		t.Fatal("the zone with 5% left must be shown over the one with 90% left")
+	}
+	for _, c := range []struct {
+		d     time.Duration
+		floor int64
+		want  int64
+	}{{0, 0, 0}, {0, 1, 1}, {time.Millisecond, 0, 1}, {time.Second, 0, 1}, {1001 * time.Millisecond, 1, 2}} {
+		if got := ceilSeconds(c.d, c.floor); got != c.want {
+			t.Errorf("ceilSeconds(%v, %d) = %d, want %d", c.d, c.floor, got, c.want)
+		}
+	}
+}
+
+func TestValidRequestID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"abc-123": true, "f8945f3a-e449-40a2-8297-d715bfc40bd9": true, "": false,
+		"has space": false, "tab\t": false, "nl\n": false, "é": false, strings.Repeat("x", 201): false, strings.Repeat("x", 200): true,
+	} {
+		if validRequestID(id) != want {
+			t.Errorf("validRequestID(%q) = %v", id, !want)
+		}
+	}
 }

@@ -109,8 +109,26 @@ func TestRedisDownFallsBackLocally(t *testing.T) {
 		t.Fatalf("local limiter allowed %d, want its burst of 3", allowed)
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	if len(changes) != 1 || changes[0] {
 		t.Fatalf("state changes %v, want [down]", changes)
+	}
+	mu.Unlock()
+
+	// Back up: within a second or so decisions are Redis's again.
+	srv.Restart(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := l.Allow("k", r, time.Now()); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still deciding locally 10s after Redis came back")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(changes) != 2 || !changes[1] {
+		t.Fatalf("state changes %v, want [down up]", changes)
 	}
 }

@@ -16,6 +16,8 @@ import (
 type Server struct {
 	Addr string
 	URL  string
+	bin  string
+	port int
 	cmd  *exec.Cmd
 }
 
@@ -37,14 +39,22 @@ func Start(t testing.TB) *Server {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	s := &Server{Addr: "127.0.0.1:" + strconv.Itoa(port), bin: bin, port: port}
 	s.URL = "redis://" + s.Addr + "/0"
-	s.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	t.Cleanup(s.Kill)
+	s.Restart(t)
+	return s
+}
+
+// Restart starts the server again on its port (empty: nothing is saved),
+// and waits until it answers.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Kill)
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.ping() {
 		if time.Now().After(deadline) {
@@ -52,7 +62,6 @@ func Start(t testing.TB) *Server {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return s
 }
 
 // Kill stops the server at once, as a crash would.
