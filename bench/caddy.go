@@ -58,6 +58,21 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
+// freeAddrs returns n distinct loopback addresses nobody listens on right
+// now (each is held until all are chosen, so none is handed out twice).
+func freeAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs, nil
+}
+
 // waitDial polls addr until it accepts a connection or the deadline passes.
 func waitDial(addr string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

@@ -14,11 +14,13 @@ import (
 // target is what one scenario sends: a POST of a JSON body to url. body
 // returns the body of the next request (it must not be modified after, a
 // transport may still read it); wantCache, when set, is the X-Cache value
-// every answer must carry.
+// every answer must carry; header, when set, replaces the default request
+// header (it is shared by every request and must not be modified).
 type target struct {
 	url       string
 	body      func() []byte
 	wantCache string
+	header    http.Header
 }
 
 // loadResult is one measured run of a target.
@@ -117,6 +119,9 @@ func worker(ctx context.Context, t target, start, end time.Time) (loadResult, er
 			return res, err
 		}
 		req.Header = jsonHeader
+		if t.header != nil {
+			req.Header = t.header
+		}
 
 		t0 := time.Now()
 		resp, err := client.Do(req)

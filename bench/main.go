@@ -3,17 +3,22 @@
 //	go run ./bench throughput [-duration 5s] [-rounds 3] [-conns 32]
 //	go run ./bench memory [-keys 1000000] [-max-size 64MiB,256MiB] [-body 300]
 //	go run ./bench outage [-conns 16] [-outage 30s]
+//	go run ./bench ratelimit-memory [-keys 1000000] [-max-keys 1048576,262144]
 //
-// throughput compares the exact cache (rag_cache) against Caddy's respond
-// and a plain reverse_proxy in one process and one config, interleaving
-// the scenarios round by round so machine noise hits them alike; memory
-// fills a cache.Store with distinct entries and reports the heap it grows.
+// throughput compares the exact cache (rag_cache), the fallback, the
+// semantic cache and rate limiting (rag_rate_limit) against Caddy's
+// respond and a plain reverse_proxy in one process and one config,
+// interleaving the scenarios round by round so machine noise hits them
+// alike; memory fills a cache.Store with distinct entries and reports the
+// heap it grows; ratelimit-memory does the same for the local rate
+// limiter's key tables.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,9 +31,11 @@ import (
 const usage = `usage: go run ./bench <subcommand> [flags]
 
 subcommands:
-  throughput   requests/s and latency of respond, reverse_proxy and rag_cache
+  throughput   requests/s and latency of respond, reverse_proxy and the rag_* handlers
   memory       heap growth of a cache.Store filled with distinct entries
   outage       rag_fallback under load while its primary dies and comes back
+  ratelimit-memory
+               heap per key of the local rate limiters (GCRA, token windows)
 
 Run "go run ./bench <subcommand> -h" for the flags of a subcommand.
 `
@@ -46,6 +53,8 @@ func main() {
 		err = memoryCmd(args)
 	case "outage":
 		err = outageCmd(args)
+	case "ratelimit-memory":
+		err = rateMemoryCmd(args)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return
@@ -74,6 +83,12 @@ func throughputCmd(args []string) error {
 	fs.IntVar(&o.Retries, "retries", 3, "with -max-others: how many times a noisy measurement is repeated")
 	fs.Parse(args)
 	o.Scenarios = splitList(*scenarios)
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "scenarios" })
+	if !explicit && !haveRedis() {
+		o.Scenarios = slices.DeleteFunc(o.Scenarios, func(s string) bool { return s == "ratelimit-redis" })
+		fmt.Fprintln(os.Stderr, "bench: redis-server not on PATH: skipping the ratelimit-redis scenario")
+	}
 	if o.Rounds < 1 || o.Conns < 1 || o.Duration <= 0 {
 		return fmt.Errorf("rounds, conns and duration must be positive")
 	}
@@ -104,6 +119,16 @@ func outageCmd(args []string) error {
 	r, err := runOutage(o)
 	fmt.Print(outageReport(o, r))
 	return err
+}
+
+func rateMemoryCmd(args []string) error {
+	fs := flag.NewFlagSet("ratelimit-memory", flag.ExitOnError)
+	keys := fs.Int("keys", 1_000_000, "distinct keys to feed each limiter")
+	maxKeys := fs.String("max-keys", "1048576,262144", "max_keys of the limiter (comma-separated list: one run each)")
+	kinds := fs.String("kinds", "gcra,windows", "limiters to measure: gcra (rate zones), windows (token zones)")
+	child := fs.Bool("child", false, "internal: measure one configuration in this process and print JSON")
+	fs.Parse(args)
+	return runRateMemory(*keys, splitList(*maxKeys), splitList(*kinds), *child)
 }
 
 func splitList(s string) []string {

@@ -18,7 +18,19 @@ import (
 )
 
 // The scenarios, in the order of the first round.
-var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit"}
+var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis"}
+
+// benchAuthorization is the Authorization header of the rate limit
+// scenarios: their zones are keyed on it, so one fixed key is limited.
+const benchAuthorization = "Bearer sk-bench-0000000000000001"
+
+// The rate limit fronts' limits: far above anything this machine can
+// send, so every request is allowed and the zones measure their cost only.
+const (
+	benchRate   = "1000000000/s"    // GCRA: 1 ns per request, burst 1e9
+	benchTokens = "1000000000000/h" // the mock spends a few dozen tokens per answer
+)
 
 type throughputOptions struct {
 	Duration, Warmup       time.Duration
@@ -64,37 +76,62 @@ func distinctBody() []byte {
 type bench struct {
 	respondURL, proxyURL, cacheURL string
 	fallbackURL, semanticURL       string
+	rateLocalURL, rateTokensURL    string
+	rateRedisURL                   string // empty without the ratelimit-redis scenario
+	adminURL                       string // empty without the ratelimit-redis scenario
+	redis                          *redisServer
 	stop                           func()
 }
 
-func startBench(maxSize string) (*bench, error) {
+// startBench starts the mock, Caddy with a server per front, and, when
+// withRedis, a redis-server for the ratelimit-redis front (and Caddy's
+// admin endpoint, to read its Redis error counter).
+func startBench(maxSize string, withRedis bool) (*bench, error) {
 	cacheOptions := ""
 	if maxSize != "" {
 		cacheOptions = fmt.Sprintf(" {\n\t\tmax_size %s\n\t}", maxSize)
 	}
+	var rds *redisServer
+	if withRedis {
+		var err error
+		if rds, err = startRedis(); err != nil {
+			return nil, err
+		}
+	}
 	up, err := mockupstream.Start("127.0.0.1:0", mockupstream.New(mockupstream.Options{}))
 	if err != nil {
+		if rds != nil {
+			rds.stop()
+		}
 		return nil, err
+	}
+	stopHelpers := func() {
+		up.Close()
+		if rds != nil {
+			rds.stop()
+		}
 	}
 	// The respond server answers the very bytes the mock answers.
 	same := chatBody(sameQuestion)
 	resp, answer, err := post(up.URL+chatPath, same)
 	if err != nil {
-		up.Close()
+		stopHelpers()
 		return nil, fmt.Errorf("asking the mock: %w", err)
 	}
 	ctype := resp.Header.Get("Content-Type")
 	if resp.StatusCode != http.StatusOK || bytes.ContainsRune(answer, '`') {
-		up.Close()
+		stopHelpers()
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	var addrs [5]string
-	for i := range addrs {
-		if addrs[i], err = freeAddr(); err != nil {
-			up.Close()
-			return nil, err
-		}
+	nAddrs := 7
+	if rds != nil {
+		nAddrs = 9 // the Redis front and the admin endpoint
+	}
+	addrs, err := freeAddrs(nAddrs)
+	if err != nil {
+		stopHelpers()
+		return nil, err
 	}
 	site := func(addr, body string) string {
 		_, port, _ := strings.Cut(addr, ":")
@@ -104,19 +141,33 @@ func startBench(maxSize string) (*bench, error) {
 		site(addrs[1], fmt.Sprintf("\treverse_proxy %s\n", up.Addr)) +
 		site(addrs[2], fmt.Sprintf("\trag_cache%s\n\treverse_proxy %s\n", cacheOptions, up.Addr)) +
 		site(addrs[3], fmt.Sprintf("\trag_fallback {\n\t\ttier primary {\n\t\t\treverse_proxy %s\n\t\t}\n\t}\n", up.Addr)) +
-		site(addrs[4], fmt.Sprintf("\trag_cache semantic {\n\t\tsemantic\n\t}\n\treverse_proxy %s\n", up.Addr))
-	stopCaddy, err := startCaddy(cf, addrs[:]...)
+		site(addrs[4], fmt.Sprintf("\trag_cache semantic {\n\t\tsemantic\n\t}\n\treverse_proxy %s\n", up.Addr)) +
+		site(addrs[5], rateLimitSite("", "bench_local", "rate "+benchRate, up.Addr)) +
+		site(addrs[6], rateLimitSite("", "bench_tokens", "tokens "+benchTokens, up.Addr))
+	admin := "off"
+	if rds != nil {
+		cf += site(addrs[7], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[8]
+	}
+	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:min(len(addrs), 8)]...)
 	if err != nil {
-		up.Close()
+		stopHelpers()
 		return nil, err
 	}
 	b := &bench{
-		respondURL:  "http://" + addrs[0] + chatPath,
-		proxyURL:    "http://" + addrs[1] + chatPath,
-		cacheURL:    "http://" + addrs[2] + chatPath,
-		fallbackURL: "http://" + addrs[3] + chatPath,
-		semanticURL: "http://" + addrs[4] + chatPath,
-		stop:        func() { stopCaddy(); up.Close() },
+		respondURL:    "http://" + addrs[0] + chatPath,
+		proxyURL:      "http://" + addrs[1] + chatPath,
+		cacheURL:      "http://" + addrs[2] + chatPath,
+		fallbackURL:   "http://" + addrs[3] + chatPath,
+		semanticURL:   "http://" + addrs[4] + chatPath,
+		rateLocalURL:  "http://" + addrs[5] + chatPath,
+		rateTokensURL: "http://" + addrs[6] + chatPath,
+		redis:         rds,
+		stop:          func() { stopCaddy(); stopHelpers() },
+	}
+	if rds != nil {
+		b.rateRedisURL = "http://" + addrs[7] + chatPath
+		b.adminURL = "http://" + addrs[8]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -125,8 +176,24 @@ func startBench(maxSize string) (*bench, error) {
 	return b, nil
 }
 
-// check verifies the fronts: respond answers the mock's bytes, and the
-// cache misses the same body once, then hits.
+// rateLimitSite is a server body: rag_rate_limit with one zone keyed on
+// the Authorization header (limit is its "rate ..." or "tokens ..." line),
+// in Redis if redisURL is set, then reverse_proxy to upstream.
+func rateLimitSite(redisURL, zone, limit, upstream string) string {
+	redis := ""
+	if redisURL != "" {
+		redis = "\t\tredis " + redisURL + "\n"
+	}
+	return fmt.Sprintf("\trag_rate_limit {\n%s\t\tzone %s {\n\t\t\tkey {http.request.header.Authorization}\n\t\t\t%s\n\t\t}\n\t}\n\treverse_proxy %s\n",
+		redis, zone, limit, upstream)
+}
+
+// rateLimitHeader is the request header of the rate limit scenarios.
+var rateLimitHeader = http.Header{"Content-Type": {"application/json"}, "Authorization": {benchAuthorization}}
+
+// check verifies the fronts: respond answers the mock's bytes, the cache
+// misses the same body once, then hits, and the rate limit zones apply to
+// the benchmark's requests (and allow them).
 func (b *bench) check(same, answer []byte, ctype string) error {
 	resp, got, err := post(b.respondURL, same)
 	if err != nil {
@@ -156,7 +223,69 @@ func (b *bench) check(same, answer []byte, ctype string) error {
 			return fmt.Errorf("warming the semantic cache: want %s, got %d X-Cache=%q: %s", c.want, resp.StatusCode, resp.Header.Get("X-Cache"), got)
 		}
 	}
+	return b.checkRateLimits(same)
+}
+
+// checkRateLimits verifies that every rate limit zone applies to the
+// benchmark's request and allows it: the answer carries the zone's
+// RateLimit-Limit; the token zone debits the mock's usage; the Redis zone
+// decides in Redis (a key appears there, no Redis error is counted).
+func (b *bench) checkRateLimits(same []byte) error {
+	fronts := []struct{ url, limit string }{
+		{b.rateLocalURL, "1000000000"},
+		{b.rateTokensURL, "1000000000000"},
+	}
+	if b.rateRedisURL != "" {
+		fronts = append(fronts, struct{ url, limit string }{b.rateRedisURL, "1000000000"})
+	}
+	for _, f := range fronts {
+		var remaining []string
+		for range 2 {
+			resp, got, err := postHeader(f.url, same, rateLimitHeader)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("RateLimit-Limit") != f.limit {
+				return fmt.Errorf("rate limit front %s: %d, RateLimit-Limit %q (want %s): %s",
+					f.url, resp.StatusCode, resp.Header.Get("RateLimit-Limit"), f.limit, got)
+			}
+			remaining = append(remaining, resp.Header.Get("RateLimit-Remaining"))
+		}
+		if f.url == b.rateTokensURL && remaining[1] == f.limit {
+			return fmt.Errorf("token zone: no tokens debited after an answer (remaining %v)", remaining)
+		}
+	}
+	if b.redis == nil {
+		return nil
+	}
+	if n, err := b.redis.dbsize(); err != nil || n < 1 {
+		return fmt.Errorf("the Redis zone left no key in Redis (DBSIZE %d, %v)", n, err)
+	}
+	if n, err := b.redisErrors(); err != nil || n != 0 {
+		return fmt.Errorf("the Redis zone counted %v Redis errors (%v)", n, err)
+	}
 	return nil
+}
+
+// redisErrors reads the Redis zone's error counter (decisions that fell
+// back to local counts) from Caddy's admin /metrics.
+func (b *bench) redisErrors() (float64, error) {
+	resp, err := http.Get(b.adminURL + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if strings.HasPrefix(line, "ragproxy_ratelimit_redis_errors_total{") && strings.Contains(line, `zone="bench_redis"`) {
+			f := strings.Fields(line)
+			return strconv.ParseFloat(f[len(f)-1], 64)
+		}
+	}
+	return 0, fmt.Errorf("no ragproxy_ratelimit_redis_errors_total for zone bench_redis in /metrics")
 }
 
 func (b *bench) target(scenario string) (target, error) {
@@ -178,17 +307,34 @@ func (b *bench) target(scenario string) (target, error) {
 	case "semantic-hit":
 		para := chatBody(paraphrase)
 		return target{url: b.semanticURL, body: func() []byte { return para }, wantCache: "SEMANTIC-HIT"}, nil
+	case "proxy-auth":
+		// proxy-same with the rate limit scenarios' Authorization header.
+		return target{url: b.proxyURL, body: sameBody, header: rateLimitHeader}, nil
+	case "ratelimit-local":
+		return target{url: b.rateLocalURL, body: sameBody, header: rateLimitHeader}, nil
+	case "ratelimit-tokens":
+		return target{url: b.rateTokensURL, body: sameBody, header: rateLimitHeader}, nil
+	case "ratelimit-redis":
+		if b.rateRedisURL == "" {
+			return target{}, fmt.Errorf("ratelimit-redis: no Redis front started")
+		}
+		return target{url: b.rateRedisURL, body: sameBody, header: rateLimitHeader}, nil
 	}
 	return target{}, fmt.Errorf("unknown scenario %q (have %s)", scenario, strings.Join(scenarioNames, ", "))
 }
 
 // post sends one request on a fresh connection and reads the answer.
 func post(url string, body []byte) (*http.Response, []byte, error) {
+	return postHeader(url, body, jsonHeader)
+}
+
+// postHeader is post with the given request header.
+func postHeader(url string, body []byte, header http.Header) (*http.Response, []byte, error) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header = header.Clone()
 	req.Close = true
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -205,10 +351,14 @@ type run struct {
 	Scenario string
 	Result   loadResult
 	Latency  latencySummary
+	// RedisErrors counts the ratelimit-redis decisions that fell back to
+	// local counts during the measurement (its attempts and warmups
+	// included); any is an error.
+	RedisErrors int
 }
 
 func runThroughput(o throughputOptions) error {
-	b, err := startBench(o.CacheMaxSize)
+	b, err := startBench(o.CacheMaxSize, slices.Contains(o.Scenarios, "ratelimit-redis"))
 	if err != nil {
 		return err
 	}
@@ -233,16 +383,29 @@ func runThroughput(o throughputOptions) error {
 			if o.CPUProfile != "" {
 				profile = fmt.Sprintf("%s.%s.r%d.pprof", o.CPUProfile, s, r+1)
 			}
+			var redisBefore float64
+			if s == "ratelimit-redis" {
+				if redisBefore, err = b.redisErrors(); err != nil {
+					return err
+				}
+			}
 			res, err := measure(o, targets[s], fmt.Sprintf("round %d %s", r+1, s), profile)
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", r+1, s, err)
 			}
 			ru := run{Round: r + 1, Scenario: s, Result: res, Latency: summarize(res.Latencies)}
+			if s == "ratelimit-redis" {
+				after, err := b.redisErrors()
+				if err != nil {
+					return err
+				}
+				ru.RedisErrors = int(after - redisBefore)
+			}
 			ru.Result.Latencies = nil
 			runs = append(runs, ru)
-			fmt.Fprintf(os.Stderr, "round %d %-15s %8.0f req/s  p50 %-9s p99 %-9s max %-9s cpu self %.2f others %.2f  errors %d bad X-Cache %d\n",
+			fmt.Fprintf(os.Stderr, "round %d %-16s %8.0f req/s  p50 %-9s p99 %-9s max %-9s cpu self %.2f others %.2f  errors %d bad X-Cache %d redis errors %d\n",
 				r+1, s, res.RPS(), fmtLatency(ru.Latency.P50), fmtLatency(ru.Latency.P99), fmtLatency(ru.Latency.Max),
-				res.CPU.Self, res.CPU.Others, res.Errors, res.BadCache)
+				res.CPU.Self, res.CPU.Others, res.Errors, res.BadCache, ru.RedisErrors)
 		}
 	}
 
@@ -259,9 +422,9 @@ func runThroughput(o throughputOptions) error {
 
 	fmt.Print(throughputReport(o, runs))
 	for _, ru := range runs {
-		if ru.Result.Errors > 0 || ru.Result.BadCache > 0 {
-			return fmt.Errorf("round %d, %s: %d errors, %d answers with the wrong X-Cache",
-				ru.Round, ru.Scenario, ru.Result.Errors, ru.Result.BadCache)
+		if ru.Result.Errors > 0 || ru.Result.BadCache > 0 || ru.RedisErrors > 0 {
+			return fmt.Errorf("round %d, %s: %d errors, %d answers with the wrong X-Cache, %d Redis errors",
+				ru.Round, ru.Scenario, ru.Result.Errors, ru.Result.BadCache, ru.RedisErrors)
 		}
 	}
 	return nil
