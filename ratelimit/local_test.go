@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -84,19 +85,52 @@ func TestTableBounded(t *testing.T) {
 	if g.Evicted() == 0 {
 		t.Fatal("no evictions counted")
 	}
-	// Idle keys go before any live one.
-	// (A quarter of the bound each time, so no shard overflows by chance.)
-	g = NewGCRA(maxKeys)
-	for i := range maxKeys / 4 {
+	// A new key in a full shard makes room among idle keys before it
+	// drops a live one: with most of a full table idle, none is dropped.
+	const big = 64 * 256
+	g = NewGCRA(big)
+	for i := range 4 * big {
 		g.Allow(strconv.Itoa(i), r, t0)
 	}
+	if g.Keys() != big {
+		t.Fatalf("%d keys after feeding %d, want the table full (%d)", g.Keys(), 4*big, big)
+	}
+	before := g.Evicted()
 	later := t0.Add(2 * time.Hour)
-	for i := range maxKeys / 4 {
+	for i := range big / 8 {
 		g.Allow("new"+strconv.Itoa(i), r, later)
 	}
-	if g.Evicted() != 0 {
-		t.Fatalf("evicted %d live keys while idle ones were there", g.Evicted())
+	if n := g.Evicted() - before; n != 0 {
+		t.Fatalf("evicted %d live keys while most keys were idle", n)
 	}
+}
+
+func TestSweepGivesMemoryBack(t *testing.T) {
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	const keys = 1 << 18
+	base := heap()
+	g := NewGCRA(keys * 2)
+	r := Rate{Count: 1, Per: time.Hour, Burst: 1}
+	for i := range keys {
+		g.Allow(strconv.Itoa(i), r, t0)
+	}
+	full := heap()
+	if n := g.Sweep(t0.Add(2 * time.Hour)); n != keys {
+		t.Fatalf("swept %d keys, want %d", n, keys)
+	}
+	swept := heap()
+	grown := int64(full) - int64(base)
+	kept := int64(swept) - int64(base)
+	if grown < keys*20 || kept > grown/4 {
+		t.Fatalf("heap grew %d B for %d keys and kept %d B after they were swept", grown, keys, kept)
+	}
+	runtime.KeepAlive(g)
 }
 
 func TestWindows(t *testing.T) {
@@ -197,4 +231,24 @@ func BenchmarkGCRAAllow(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkGCRANewKeyFullTable is a stream of distinct live keys into a
+// full table (many clients, or one varying its key): every call evicts.
+func BenchmarkGCRANewKeyFullTable(b *testing.B) {
+	const maxKeys = 1 << 16
+	g := NewGCRA(maxKeys)
+	r := Rate{Count: 1, Per: time.Hour, Burst: 10}
+	for i := range 2 * maxKeys {
+		g.Allow(strconv.Itoa(i), r, t0)
+	}
+	keys := make([]string, 1<<16)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		g.Allow(keys[i&(1<<16-1)], r, t0)
+	}
 }

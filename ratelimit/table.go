@@ -24,10 +24,17 @@ type table[V any] struct {
 }
 
 type shard[V any] struct {
-	mu sync.Mutex
-	m  map[uint64]V
-	_  [48]byte // keep hot shard locks on separate cache lines
+	mu   sync.Mutex
+	m    map[uint64]V
+	peak int      // most keys m has held since it was made: Go maps never shrink
+	_    [40]byte // keep hot shard locks on separate cache lines
 }
+
+// evictSample is how many entries a new key in a full shard looks at to
+// find room: enough to find an idle one when a few percent are idle, few
+// enough that a stream of new keys costs a bounded, small time under the
+// shard lock. The periodic sweep removes every idle key in any case.
+const evictSample = 16
 
 func newTable[V any](maxKeys int, idle func(V, int64) bool) *table[V] {
 	t := &table[V]{seed: maphash.MakeSeed(), idle: idle, maxPerShard: max(maxKeys/shardCount, 1)}
@@ -44,23 +51,31 @@ func (t *table[V]) shard(key string) (*shard[V], uint64) {
 }
 
 // put stores v for h; the caller holds s.mu. A new key in a full shard
-// first sweeps the shard's idle keys, then drops a live one if it must.
+// makes room among a few entries from a random starting point (map
+// iteration order is random): it drops the idle ones among them, or else
+// the first, a random live key, which then starts over.
 func (t *table[V]) put(s *shard[V], h uint64, v V, now int64) {
 	if _, ok := s.m[h]; !ok && len(s.m) >= t.maxPerShard {
+		var first uint64
+		seen := 0
 		for k, old := range s.m {
+			if seen == 0 {
+				first = k
+			}
 			if t.idle(old, now) {
 				delete(s.m, k)
 			}
-		}
-		for k := range s.m {
-			if len(s.m) < t.maxPerShard {
+			if seen++; seen == evictSample {
 				break
 			}
-			delete(s.m, k) // map order is random: a random live key
+		}
+		if len(s.m) >= t.maxPerShard {
+			delete(s.m, first)
 			t.evicted.Add(1)
 		}
 	}
 	s.m[h] = v
+	s.peak = max(s.peak, len(s.m))
 }
 
 // sweep removes idle keys from every shard and returns how many it removed.
@@ -75,9 +90,24 @@ func (t *table[V]) sweep(now int64) int {
 				n++
 			}
 		}
+		s.shrink()
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// shrink copies m into a fresh map once it holds under a quarter of its
+// peak: a map keeps the buckets of its largest size, so after a burst of
+// keys is swept only a new map gives the memory back.
+func (s *shard[V]) shrink() {
+	if s.peak < 64 || len(s.m) >= s.peak/4 {
+		return
+	}
+	m := make(map[uint64]V, len(s.m))
+	for k, v := range s.m {
+		m[k] = v
+	}
+	s.m, s.peak = m, len(m)
 }
 
 // len returns the number of keys held.
