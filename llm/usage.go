@@ -67,10 +67,9 @@ type UsageMeter struct {
 	buf []byte
 
 	// JSON mode.
-	overflow bool     // the body outgrew maxJSONBody
-	decoded  bool     // res holds the decoded usage of buf
-	res      counts   // cached result of decoding buf
-	doc      jsonBody // reused decoding target
+	overflow bool   // the body outgrew maxJSONBody
+	decoded  bool   // res holds the decoded usage of buf
+	res      counts // cached result of decoding buf
 
 	// SSE mode.
 	skip bool     // inside a line longer than maxSSELine
@@ -169,20 +168,19 @@ func (m *UsageMeter) writeJSON(p []byte) {
 	m.decoded = false
 }
 
-// jsonBody is the part of a JSON answer looked at.
-type jsonBody struct {
-	Usage usageObj `json:"usage"`
-}
-
 func (m *UsageMeter) decodeJSON() counts {
 	if !hasUsage(m.buf) {
 		return counts{}
 	}
-	m.doc = jsonBody{}
-	if json.Unmarshal(m.buf, &m.doc) != nil || !m.doc.Usage.ok {
+	v := topLevelValue(m.buf, usageKey)
+	if v == nil || v[0] != '{' {
 		return counts{}
 	}
-	return m.doc.Usage.c
+	var u usageObj
+	if u.UnmarshalJSON(v) != nil || !u.ok {
+		return counts{}
+	}
+	return u.c
 }
 
 // --- server-sent events ---

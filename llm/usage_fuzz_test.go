@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 )
@@ -32,6 +33,17 @@ func refSSE(data []byte) (Usage, bool) {
 	return st.usage()
 }
 
+// refJSON finds the usage of a JSON answer by decoding all of it.
+func refJSON(data []byte) (Usage, bool) {
+	var doc struct {
+		Usage usageObj `json:"usage"`
+	}
+	if json.Unmarshal(data, &doc) != nil || !doc.Usage.ok {
+		return Usage{}, false
+	}
+	return doc.Usage.c.usage()
+}
+
 func FuzzUsageMeter(f *testing.F) {
 	for _, c := range sseCases {
 		f.Add(uint8(0), []byte(c.body), uint64(1))
@@ -40,6 +52,8 @@ func FuzzUsageMeter(f *testing.F) {
 	}
 	f.Add(uint8(1), []byte(`{"usage":{"input_tokens":1,"cache_read_input_tokens":2,"output_tokens":3}}`), uint64(4))
 	f.Add(uint8(1), []byte(`{"usage":{"prompt_tokens":1e2,"total_tokens":-0}}`), uint64(5))
+	f.Add(uint8(1), []byte(`{"a":"x\\\"usage\"","b":[{"usage":{"prompt_tokens":7}}],"usage":{"prompt_tokens":2},"usage":{"completion_tokens":3}}`), uint64(6))
+	f.Add(uint8(1), []byte(`{"usage":{"prompt_tokens":2}, "c":{"d":[1,{"e":null}],"f":true}, "usage" : null }`), uint64(7))
 
 	f.Fuzz(func(t *testing.T, mode uint8, data []byte, seed uint64) {
 		ct := []string{"text/event-stream", "application/json", "text/plain"}[mode%3]
@@ -56,6 +70,11 @@ func FuzzUsageMeter(f *testing.F) {
 		}
 		if (ce != "" || mode%3 == 2) && wantOK {
 			t.Fatalf("inert meter found usage %+v", want)
+		}
+		if ct == "application/json" && ce == "" && json.Valid(data) {
+			if ref, refOK := refJSON(data); ref != want || refOK != wantOK {
+				t.Fatalf("meter: %+v, %v; encoding/json: %+v, %v", want, wantOK, ref, refOK)
+			}
 		}
 		if ct == "text/event-stream" && ce == "" {
 			if ref, refOK := refSSE(data); ref != want || refOK != wantOK {

@@ -476,3 +476,20 @@ func BenchmarkUsageMeterSSE(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUsageMeterJSON is a non-streamed chat answer of about 1 KiB.
+func BenchmarkUsageMeterJSON(b *testing.B) {
+	body := []byte(`{"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion","created":1741570283,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"` +
+		strings.Repeat(`The retriever returns the \"top\" chunks; `, 20) +
+		`","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1117,"completion_tokens":46,"total_tokens":1163,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_eb9dce56a8"}`)
+	m := NewUsageMeter("application/json", "")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Reset("application/json", "")
+		m.Write(body)
+		if _, ok := m.Usage(); !ok {
+			b.Fatal("no usage")
+		}
+	}
+}
