@@ -1,63 +1,89 @@
 package llm
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
 
 // topLevelValue returns the value of the last top-level key of the JSON
-// object b that equals key (a JSON string with its quotes, such as
-// `"usage"`), or nil if b is not an object or has no such key.
-//
-// It steps over the rest of the document without decoding it: finding the
-// usage of an answer then costs one pass that jumps from quote to quote,
-// not a full decode. It checks the document's structure (brackets, strings,
-// separators, nothing after the object) but not the spelling of the
-// scalars it steps over; the value it returns is left to a real decoder.
-func topLevelValue(b, key []byte) []byte {
-	i := skipSpaceAt(b, 0)
-	if i >= len(b) || b[i] != '{' {
+// object b that is key (see keyIs), or nil if b is not a well-formed
+// object or has no such key.
+func topLevelValue(b []byte, key string) []byte {
+	var found []byte
+	if !eachMember(b, func(name, value []byte) {
+		if keyIs(name, key) {
+			found = value
+		}
+	}) {
 		return nil
 	}
-	var found []byte
+	return found
+}
+
+// eachMember calls fn with the name (a JSON string, quotes included) and
+// the value of each member of the JSON object b, in order, and reports
+// whether b is a well-formed object.
+//
+// It steps over values without decoding them: finding the usage of an
+// answer then costs one pass that jumps from quote to quote, not a full
+// decode. It checks the structure (brackets, strings, separators, nothing
+// after the object) but not the spelling of the scalars it steps over, so
+// fn may be called before it finds b malformed; the values it hands over
+// are left to a real decoder.
+func eachMember(b []byte, fn func(name, value []byte)) bool {
+	i := skipSpaceAt(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
 	i = skipSpaceAt(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return skipSpaceAt(b, i+1) == len(b)
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return nil
+			return false
 		}
 		end := stringEnd(b, i)
 		if end < 0 {
-			return nil
+			return false
 		}
 		name := b[i:end]
 		i = skipSpaceAt(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return nil
+			return false
 		}
 		i = skipSpaceAt(b, i+1)
 		end = valueEnd(b, i)
 		if end < 0 {
-			return nil
+			return false
 		}
-		if bytes.Equal(name, key) {
-			found = b[i:end]
-		}
+		fn(name, b[i:end])
 		i = skipSpaceAt(b, end)
 		if i >= len(b) {
-			return nil
+			return false
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpaceAt(b, i+1)
 		case '}':
-			if skipSpaceAt(b, i+1) != len(b) {
-				return nil // something after the object
-			}
-			return found
+			return skipSpaceAt(b, i+1) == len(b) // nothing after the object
 		default:
-			return nil
+			return false
 		}
 	}
+}
+
+// keyIs reports whether the JSON string name (quotes included) names the
+// struct field tagged want, as encoding/json matches them: exactly or
+// case-insensitively, escapes decoded.
+func keyIs(name []byte, want string) bool {
+	raw := name[1 : len(name)-1]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw) == want || bytes.EqualFold(raw, []byte(want))
+	}
+	var s string
+	return json.Unmarshal(name, &s) == nil && strings.EqualFold(s, want)
 }
 
 // stringEnd returns the index just past the string that starts at b[i]

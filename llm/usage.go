@@ -172,7 +172,7 @@ func (m *UsageMeter) decodeJSON() counts {
 	if !hasUsage(m.buf) {
 		return counts{}
 	}
-	v := topLevelValue(m.buf, usageKey)
+	v := topLevelValue(m.buf, "usage")
 	if v == nil || v[0] != '{' {
 		return counts{}
 	}
@@ -427,57 +427,48 @@ type usageObj struct {
 	ok bool // an object with at least one count, all of them valid
 }
 
-type usageFields struct {
-	PromptTokens             countField `json:"prompt_tokens"`
-	CompletionTokens         countField `json:"completion_tokens"`
-	InputTokens              countField `json:"input_tokens"`
-	OutputTokens             countField `json:"output_tokens"`
-	TotalTokens              countField `json:"total_tokens"`
-	CacheCreationInputTokens countField `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     countField `json:"cache_read_input_tokens"`
-}
+// countNames are the keys of a usage object's counts, in the order of
+// counts.fields.
+var countNames = [...]string{"prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
+	"total_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
 
+// UnmarshalJSON reads the counts the way encoding/json would decode them
+// into fields tagged with countNames (keys matched case-insensitively, the
+// last of repeated keys wins), without reflection.
 func (o *usageObj) UnmarshalJSON(b []byte) error {
 	*o = usageObj{}
 	if len(b) == 0 || b[0] != '{' {
 		return nil
 	}
-	var f usageFields
-	if json.Unmarshal(b, &f) != nil {
+	var fs [len(countNames)]struct {
+		count
+		bad bool
+	}
+	wellFormed := eachMember(b, func(name, value []byte) {
+		for i, want := range countNames {
+			if !keyIs(name, want) {
+				continue
+			}
+			fs[i].count, fs[i].bad = count{}, false
+			if string(value) != "null" {
+				fs[i].n, fs[i].set = parseCount(value)
+				fs[i].bad = !fs[i].set
+			}
+			return
+		}
+	})
+	if !wellFormed {
 		return nil
 	}
-	fs := [...]*countField{&f.PromptTokens, &f.CompletionTokens, &f.InputTokens, &f.OutputTokens,
-		&f.TotalTokens, &f.CacheCreationInputTokens, &f.CacheReadInputTokens}
 	dst := o.c.fields()
-	for i, v := range fs {
-		if v.bad {
-			o.c = counts{}
+	for i := range fs {
+		if fs[i].bad {
+			*o = usageObj{}
 			return nil
 		}
-		*dst[i] = v.count
-		o.ok = o.ok || v.set
+		*dst[i] = fs[i].count
+		o.ok = o.ok || fs[i].set
 	}
-	return nil
-}
-
-// countField decodes a token count. It never fails: null leaves it unset,
-// anything but a non-negative whole number marks it bad.
-type countField struct {
-	count
-	bad bool
-}
-
-func (f *countField) UnmarshalJSON(b []byte) error {
-	*f = countField{}
-	if string(b) == "null" {
-		return nil
-	}
-	n, ok := parseCount(b)
-	if !ok {
-		f.bad = true
-		return nil
-	}
-	f.n, f.set = n, true
 	return nil
 }
 

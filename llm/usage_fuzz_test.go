@@ -33,12 +33,67 @@ func refSSE(data []byte) (Usage, bool) {
 	return st.usage()
 }
 
+// refUsage decodes a usage object with encoding/json: the reference for
+// usageObj.UnmarshalJSON.
+type refUsage struct {
+	c  counts
+	ok bool
+}
+
+type refUsageFields struct {
+	PromptTokens             refCount `json:"prompt_tokens"`
+	CompletionTokens         refCount `json:"completion_tokens"`
+	InputTokens              refCount `json:"input_tokens"`
+	OutputTokens             refCount `json:"output_tokens"`
+	TotalTokens              refCount `json:"total_tokens"`
+	CacheCreationInputTokens refCount `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     refCount `json:"cache_read_input_tokens"`
+}
+
+func (o *refUsage) UnmarshalJSON(b []byte) error {
+	*o = refUsage{}
+	if len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	var f refUsageFields
+	if json.Unmarshal(b, &f) != nil {
+		return nil
+	}
+	fs := [...]*refCount{&f.PromptTokens, &f.CompletionTokens, &f.InputTokens, &f.OutputTokens,
+		&f.TotalTokens, &f.CacheCreationInputTokens, &f.CacheReadInputTokens}
+	dst := o.c.fields()
+	for i, v := range fs {
+		if v.bad {
+			*o = refUsage{}
+			return nil
+		}
+		*dst[i] = v.count
+		o.ok = o.ok || v.set
+	}
+	return nil
+}
+
+type refCount struct {
+	count
+	bad bool
+}
+
+func (f *refCount) UnmarshalJSON(b []byte) error {
+	*f = refCount{}
+	if string(b) == "null" {
+		return nil
+	}
+	f.n, f.set = parseCount(b)
+	f.bad = !f.set
+	return nil
+}
+
 // refJSON finds the usage of a JSON answer by decoding all of it.
 func refJSON(data []byte) (Usage, bool) {
 	var doc struct {
-		Usage usageObj `json:"usage"`
+		Usage refUsage `json:"usage"`
 	}
-	if json.Unmarshal(data, &doc) != nil || !doc.Usage.ok {
+	if !hasUsage(data) || json.Unmarshal(data, &doc) != nil || !doc.Usage.ok {
 		return Usage{}, false
 	}
 	return doc.Usage.c.usage()
@@ -54,6 +109,8 @@ func FuzzUsageMeter(f *testing.F) {
 	f.Add(uint8(1), []byte(`{"usage":{"prompt_tokens":1e2,"total_tokens":-0}}`), uint64(5))
 	f.Add(uint8(1), []byte(`{"a":"x\\\"usage\"","b":[{"usage":{"prompt_tokens":7}}],"usage":{"prompt_tokens":2},"usage":{"completion_tokens":3}}`), uint64(6))
 	f.Add(uint8(1), []byte(`{"usage":{"prompt_tokens":2}, "c":{"d":[1,{"e":null}],"f":true}, "usage" : null }`), uint64(7))
+	f.Add(uint8(1), []byte(`{"Usage":{"PROMPT_TOKENS":2,"prompt_tokens":-1,"prompt\u005ftokens":3,"total_tokens":1.0e1}}`), uint64(8))
+	f.Add(uint8(1), []byte(`{"prompt_tokens":2,"completion_tokens":"3","total_tokens":[1]}`), uint64(9))
 
 	f.Fuzz(func(t *testing.T, mode uint8, data []byte, seed uint64) {
 		ct := []string{"text/event-stream", "application/json", "text/plain"}[mode%3]
@@ -70,6 +127,15 @@ func FuzzUsageMeter(f *testing.F) {
 		}
 		if (ce != "" || mode%3 == 2) && wantOK {
 			t.Fatalf("inert meter found usage %+v", want)
+		}
+		if json.Valid(data) {
+			var got usageObj
+			var ref refUsage
+			got.UnmarshalJSON(data)
+			ref.UnmarshalJSON(data)
+			if got.c != ref.c || got.ok != ref.ok {
+				t.Fatalf("usage object: %+v; encoding/json: %+v", got, ref)
+			}
 		}
 		if ct == "application/json" && ce == "" && json.Valid(data) {
 			if ref, refOK := refJSON(data); ref != want || refOK != wantOK {
