@@ -86,6 +86,7 @@ type CacheHandler struct {
 	Semantic *SemanticCache `json:"semantic,omitempty"`
 
 	store      *sharedStore
+	scopeText  placeholder
 	poolKey    string
 	canon      *cache.Canonicalizer
 	coalesce   bool
@@ -105,6 +106,7 @@ func (CacheHandler) CaddyModule() caddy.ModuleInfo {
 // Provision applies defaults and attaches the handler to its named store.
 func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.scopeText = newPlaceholder(h.Scope)
 	if h.Name == "" {
 		h.Name = defaultCacheName
 	}

@@ -107,7 +107,7 @@ func (h *CacheHandler) scope(r *http.Request) string {
 	case sharedScope:
 	default:
 		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		scope = repl.ReplaceAll(h.Scope, "")
+		scope = h.scopeText.render(repl)
 	}
 	if variant, ok := caddyhttp.GetVar(r.Context(), variantVar).(string); ok && variant != "" {
 		scope += "\x00variant=" + variant

@@ -95,6 +95,7 @@ type RateLimitZone struct {
 // zone is a provisioned RateLimitZone.
 type zone struct {
 	cfg      *RateLimitZone
+	key      placeholder
 	kind     string // "tokens", "concurrent" or "rate"
 	rate     ratelimit.Rate
 	budget   ratelimit.Budget
@@ -148,7 +149,7 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 }
 
 func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
-	z := &zone{cfg: cfg, metrics: newZoneMetrics(cfg.Name)}
+	z := &zone{cfg: cfg, key: newPlaceholder(cfg.Key), metrics: newZoneMetrics(cfg.Name)}
 	maxKeys := cfg.MaxKeys
 	if maxKeys == 0 {
 		maxKeys = ratelimit.DefaultMaxKeys

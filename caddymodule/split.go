@@ -64,6 +64,7 @@ type SplitHandler struct {
 	// forgotten first. Default: 100000.
 	FeedbackRequests int `json:"feedback_requests,omitempty"`
 
+	sticky     placeholder
 	assigner   *split.Assigner
 	experiment *split.Experiment
 	variants   []splitVariant // by assigner index
@@ -97,6 +98,7 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 	if h.Experiment == "" {
 		return fmt.Errorf("rag_split: experiment name is required")
 	}
+	h.sticky = newPlaceholder(h.Sticky)
 	variants := make([]split.Variant, len(h.Variants))
 	names := make([]string, len(h.Variants))
 	for i, v := range h.Variants {
@@ -155,7 +157,7 @@ func (h *SplitHandler) variantFor(r *http.Request, repl *caddy.Replacer) int {
 		}
 	}
 	if h.Sticky != "" {
-		if key := repl.ReplaceAll(h.Sticky, ""); key != "" {
+		if key := h.sticky.render(repl); key != "" {
 			return h.assigner.Sticky(key)
 		}
 	}
