@@ -15,29 +15,27 @@ import (
 // and the LLM tokens its usage reports. Writes and flushes pass straight
 // through (an SSE stream is not delayed).
 type answerWriter struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper
 	status      int
 	cacheStatus string
-	meter       *llm.UsageMeter // nil: tokens are not wanted
+	meter       *llm.UsageMeter
 }
 
 var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
 
-// watchAnswer wraps w; with tokens it also reads the answer's usage.
-// Release it with release once the handler chain has returned.
-func watchAnswer(w http.ResponseWriter, tokens bool) *answerWriter {
+// watchAnswer wraps w. Release it with release once the handler chain
+// has returned (and nothing holds it any more).
+func watchAnswer(w http.ResponseWriter) *answerWriter {
 	aw := answerWriters.Get().(*answerWriter)
-	*aw = answerWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, meter: aw.meter}
-	if !tokens {
-		aw.meter = nil
-	} else if aw.meter == nil {
+	*aw = answerWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, meter: aw.meter}
+	if aw.meter == nil {
 		aw.meter = llm.NewUsageMeter("", "")
 	}
 	return aw
 }
 
 func (w *answerWriter) release() {
-	w.ResponseWriterWrapper = nil
+	w.ResponseWriter = nil
 	answerWriters.Put(w)
 }
 
@@ -46,9 +44,7 @@ func (w *answerWriter) WriteHeader(status int) {
 		w.status = status
 		h := w.Header()
 		w.cacheStatus = h.Get("X-Cache")
-		if w.meter != nil {
-			w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
-		}
+		w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
@@ -58,9 +54,7 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
-	if w.meter != nil {
-		_, _ = w.meter.Write(p[:n])
-	}
+	_, _ = w.meter.Write(p[:n])
 	return n, err
 }
 
@@ -74,10 +68,10 @@ func (w *answerWriter) ReadFrom(r io.Reader) (int64, error) {
 func (w *answerWriter) Status() int { return w.status }
 
 // upstreamTokens returns the tokens an upstream spent on this answer: none
-// for an answer from the cache.
+// for an answer from the cache or no answer at all.
 func (w *answerWriter) upstreamTokens() int64 {
-	if w.meter == nil {
-		return 0
+	if w.status == 0 {
+		return 0 // nothing written: the meter still holds an earlier answer
 	}
 	switch w.cacheStatus {
 	case statusHit, statusSemHit, statusStale:

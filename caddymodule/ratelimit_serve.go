@@ -36,7 +36,7 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		}
 	}()
 	for _, z := range h.zones {
-		key := repl.ReplaceAll(z.cfg.Key, "")
+		key := z.key.render(repl)
 		if key == "" {
 			continue
 		}
@@ -76,7 +76,7 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		return next.ServeHTTP(w, r)
 	}
 
-	aw := watchAnswer(w, true)
+	aw := watchAnswer(w)
 	defer aw.release()
 	err := next.ServeHTTP(aw, r)
 	if tokens := aw.upstreamTokens(); tokens > 0 {
@@ -120,10 +120,18 @@ func (h *RateLimitHandler) refuse(w http.ResponseWriter, z *zone, d ratelimit.De
 	return nil
 }
 
+// setRateLimitHeaders sets RateLimit-Limit, -Remaining and -Reset. It
+// stores under the canonical keys directly, with one allocation for the
+// three values, since it runs on every request a zone applies to.
 func setRateLimitHeaders(h http.Header, d ratelimit.Decision) {
-	h.Set("RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-	h.Set("RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
-	h.Set("RateLimit-Reset", strconv.FormatInt(ceilSeconds(d.Reset, 0), 10))
+	v := []string{
+		strconv.FormatInt(d.Limit, 10),
+		strconv.FormatInt(d.Remaining, 10),
+		strconv.FormatInt(ceilSeconds(d.Reset, 0), 10),
+	}
+	h["Ratelimit-Limit"] = v[0:1:1]
+	h["Ratelimit-Remaining"] = v[1:2:2]
+	h["Ratelimit-Reset"] = v[2:3:3]
 }
 
 // ceilSeconds rounds d up to whole seconds, and to at least floor.

@@ -40,7 +40,7 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	hdr.Set(requestIDHeader, id)
 	h.experiment.Remember(id, v.name, start)
 
-	aw := watchAnswer(w, true)
+	aw := watchAnswer(w)
 	defer aw.release()
 	err := next.ServeHTTP(aw, r)
 	status := aw.Status()
