@@ -6,7 +6,8 @@
 //	go run ./bench ratelimit-memory [-keys 1000000] [-max-keys 1048576,262144]
 //
 // throughput compares the exact cache (rag_cache), the fallback, the
-// semantic cache and rate limiting (rag_rate_limit) against Caddy's
+// semantic cache, rate limiting (rag_rate_limit) and A/B splitting
+// (rag_split) against Caddy's
 // respond and a plain reverse_proxy in one process and one config,
 // interleaving the scenarios round by round so machine noise hits them
 // alike; memory fills a cache.Store with distinct entries and reports the

@@ -211,6 +211,9 @@ func throughputReport(o throughputOptions, runs []run) string {
 		cpuDelta("ratelimit-tokens", "proxy-same"),
 		cpuDelta("ratelimit-redis", "proxy-same"),
 		p50Delta("ratelimit-redis", "proxy-same"),
+		rps("split", "proxy-same", 0.97),
+		rps("split", "proxy-auth", 0),
+		cpuDelta("split", "proxy-same"),
 	}
 	header = []string{"ratio"}
 	for r := range o.Rounds {

@@ -19,7 +19,7 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis", "split"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -77,6 +77,7 @@ type bench struct {
 	respondURL, proxyURL, cacheURL string
 	fallbackURL, semanticURL       string
 	rateLocalURL, rateTokensURL    string
+	splitURL                       string
 	rateRedisURL                   string // empty without the ratelimit-redis scenario
 	adminURL                       string // empty without the ratelimit-redis scenario
 	redis                          *redisServer
@@ -124,9 +125,11 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	nAddrs := 7
+	servers := 8
+	nAddrs := servers
 	if rds != nil {
-		nAddrs = 9 // the Redis front and the admin endpoint
+		servers++
+		nAddrs = servers + 1 // the Redis front and the admin endpoint
 	}
 	addrs, err := freeAddrs(nAddrs)
 	if err != nil {
@@ -143,13 +146,14 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[3], fmt.Sprintf("\trag_fallback {\n\t\ttier primary {\n\t\t\treverse_proxy %s\n\t\t}\n\t}\n", up.Addr)) +
 		site(addrs[4], fmt.Sprintf("\trag_cache semantic {\n\t\tsemantic\n\t}\n\treverse_proxy %s\n", up.Addr)) +
 		site(addrs[5], rateLimitSite("", "bench_local", "rate "+benchRate, up.Addr)) +
-		site(addrs[6], rateLimitSite("", "bench_tokens", "tokens "+benchTokens, up.Addr))
+		site(addrs[6], rateLimitSite("", "bench_tokens", "tokens "+benchTokens, up.Addr)) +
+		site(addrs[7], splitSite(up.Addr))
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[7], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[8]
+		cf += site(addrs[8], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[9]
 	}
-	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:min(len(addrs), 8)]...)
+	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
 		stopHelpers()
 		return nil, err
@@ -162,12 +166,13 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		semanticURL:   "http://" + addrs[4] + chatPath,
 		rateLocalURL:  "http://" + addrs[5] + chatPath,
 		rateTokensURL: "http://" + addrs[6] + chatPath,
+		splitURL:      "http://" + addrs[7] + chatPath,
 		redis:         rds,
 		stop:          func() { stopCaddy(); stopHelpers() },
 	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[7] + chatPath
-		b.adminURL = "http://" + addrs[8]
+		b.rateRedisURL = "http://" + addrs[8] + chatPath
+		b.adminURL = "http://" + addrs[9]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -188,7 +193,18 @@ func rateLimitSite(redisURL, zone, limit, upstream string) string {
 		redis, zone, limit, upstream)
 }
 
-// rateLimitHeader is the request header of the rate limit scenarios.
+// splitSite is a server body: the A/B experiment, rag_split with
+// two variants sticky on the Authorization header and a vars matcher that
+// routes the treatment, both to upstream.
+func splitSite(upstream string) string {
+	return fmt.Sprintf("\trag_split bench_exp {\n\t\tsticky {http.request.header.Authorization}\n"+
+		"\t\tvariant control 80\n\t\tvariant treatment 20\n\t}\n"+
+		"\t@treatment vars {rag.variant} treatment\n\treverse_proxy @treatment %s\n\treverse_proxy %s\n",
+		upstream, upstream)
+}
+
+// rateLimitHeader is the request header of the rate limit and split
+// scenarios (their keys are the Authorization header).
 var rateLimitHeader = http.Header{"Content-Type": {"application/json"}, "Authorization": {benchAuthorization}}
 
 // check verifies the fronts: respond answers the mock's bytes, the cache
@@ -223,7 +239,18 @@ func (b *bench) check(same, answer []byte, ctype string) error {
 			return fmt.Errorf("warming the semantic cache: want %s, got %d X-Cache=%q: %s", c.want, resp.StatusCode, resp.Header.Get("X-Cache"), got)
 		}
 	}
-	return b.checkRateLimits(same)
+	if err := b.checkRateLimits(same); err != nil {
+		return err
+	}
+	resp, got, err = postHeader(b.splitURL, same, rateLimitHeader)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Rag-Variant") == "" || resp.Header.Get("X-Request-Id") == "" {
+		return fmt.Errorf("split front: %d, X-RAG-Variant %q, X-Request-ID %q: %s", resp.StatusCode,
+			resp.Header.Get("X-Rag-Variant"), resp.Header.Get("X-Request-Id"), got)
+	}
+	return nil
 }
 
 // checkRateLimits verifies that every rate limit zone applies to the
@@ -314,6 +341,8 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.rateLocalURL, body: sameBody, header: rateLimitHeader}, nil
 	case "ratelimit-tokens":
 		return target{url: b.rateTokensURL, body: sameBody, header: rateLimitHeader}, nil
+	case "split":
+		return target{url: b.splitURL, body: sameBody, header: rateLimitHeader}, nil
 	case "ratelimit-redis":
 		if b.rateRedisURL == "" {
 			return target{}, fmt.Errorf("ratelimit-redis: no Redis front started")
