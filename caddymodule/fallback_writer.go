@@ -79,7 +79,7 @@ func (w *tierWriter) commit() {
 	for k, v := range w.header {
 		dst[k] = v
 	}
-	dst.Set("X-RAG-Upstream", w.tier.Name)
+	dst.Set("X-Rag-Upstream", w.tier.Name) // canonical: Set need not allocate
 	if repl, ok := w.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("rag.upstream", w.tier.Name)
 	}

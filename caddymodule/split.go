@@ -16,10 +16,12 @@ func init() {
 	caddy.RegisterModule(SplitHandler{})
 }
 
-// Defaults of the rag_split handler.
+// Headers of the rag_split handler: X-RAG-Variant (the default override
+// header and the answer's variant) and X-Request-ID, in canonical form so
+// that Header.Get and Set need not allocate one on every request.
 const (
-	defaultOverrideHeader = "X-RAG-Variant"
-	requestIDHeader       = "X-Request-ID"
+	variantHeader   = "X-Rag-Variant"
+	requestIDHeader = "X-Request-Id"
 )
 
 // SplitHandler assigns each request to a variant of an A/B experiment and
@@ -64,10 +66,11 @@ type SplitHandler struct {
 	// forgotten first. Default: 100000.
 	FeedbackRequests int `json:"feedback_requests,omitempty"`
 
-	sticky     placeholder
-	assigner   *split.Assigner
-	experiment *split.Experiment
-	variants   []splitVariant // by assigner index
+	sticky         placeholder
+	overrideHeader string // canonical; empty when off
+	assigner       *split.Assigner
+	experiment     *split.Experiment
+	variants       []splitVariant // by assigner index
 }
 
 // SplitVariant is one arm of an experiment.
@@ -110,7 +113,10 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("rag_split %q: %v", h.Experiment, err)
 	}
 	if h.OverrideHeader == "" {
-		h.OverrideHeader = defaultOverrideHeader
+		h.OverrideHeader = variantHeader
+	}
+	if h.OverrideHeader != "off" {
+		h.overrideHeader = http.CanonicalHeaderKey(h.OverrideHeader)
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
@@ -149,8 +155,8 @@ func (h *SplitHandler) Cleanup() error {
 // variantFor picks the request's variant: the override header, else the
 // sticky key's hash, else at random.
 func (h *SplitHandler) variantFor(r *http.Request, repl *caddy.Replacer) int {
-	if h.OverrideHeader != "off" {
-		if forced := r.Header.Get(h.OverrideHeader); forced != "" {
+	if h.overrideHeader != "" {
+		if forced := r.Header.Get(h.overrideHeader); forced != "" {
 			if i, ok := h.assigner.Index(forced); ok {
 				return i
 			}

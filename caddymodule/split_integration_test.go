@@ -184,3 +184,25 @@ func TestFeedbackErrors(t *testing.T) {
 		t.Errorf("GET /feedback: %d, want 405", code)
 	}
 }
+
+// TestSplitOverrideHeaderSetting checks a custom override header (matched
+// whatever its case) and override_header off.
+func TestSplitOverrideHeaderSetting(t *testing.T) {
+	control, treatment := variantUpstream(t, "control", 10, 0, 0), variantUpstream(t, "treatment", 10, 0, 0)
+	for _, c := range []struct {
+		setting, header string
+		forced          bool
+	}{
+		{"x-force-arm", "X-Force-Arm", true},
+		{"off", "X-RAG-Variant", false},
+	} {
+		cf := strings.Replace(splitCaddyfile, "variant treatment 20", "variant treatment 20\n\t\t\toverride_header "+c.setting, 1)
+		cf = strings.Replace(cf, "variant control 80", "variant control 1000000", 1)
+		cf = strings.Replace(cf, "variant treatment 20", "variant treatment 1", 1)
+		p := startCaddy(t, strings.NewReplacer("{CONTROL}", control, "{TREATMENT}", treatment).Replace(cf))
+		s := askSplit(t, p, c.header, "treatment")
+		if got := s.variant == "treatment" && s.by == "treatment"; got != c.forced {
+			t.Fatalf("override_header %s, %s: treatment: variant %q served by %q", c.setting, c.header, s.variant, s.by)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		extra.Set(zap.String("rag_request_id", id))
 	}
 	hdr := w.Header()
-	hdr.Set("X-RAG-Variant", v.name)
+	hdr.Set(variantHeader, v.name)
 	hdr.Set(requestIDHeader, id)
 	h.experiment.Remember(id, v.name, start)
 
