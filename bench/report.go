@@ -213,6 +213,8 @@ func throughputReport(o throughputOptions, runs []run) string {
 		p50Delta("ratelimit-redis", "proxy-same"),
 		rps("split", "proxy-same", 0.97),
 		rps("split", "proxy-auth", 0),
+		rps("split", "proxy-split-headers", 0),
+		rps("proxy-split-headers", "proxy-auth", 0),
 		cpuDelta("split", "proxy-same"),
 	}
 	header = []string{"ratio"}

@@ -19,7 +19,7 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis", "split"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis", "split", "proxy-split-headers"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -77,7 +77,7 @@ type bench struct {
 	respondURL, proxyURL, cacheURL string
 	fallbackURL, semanticURL       string
 	rateLocalURL, rateTokensURL    string
-	splitURL                       string
+	splitURL, splitHeadersURL      string
 	rateRedisURL                   string // empty without the ratelimit-redis scenario
 	adminURL                       string // empty without the ratelimit-redis scenario
 	redis                          *redisServer
@@ -125,7 +125,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 8
+	servers := 9
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -147,11 +147,12 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[4], fmt.Sprintf("\trag_cache semantic {\n\t\tsemantic\n\t}\n\treverse_proxy %s\n", up.Addr)) +
 		site(addrs[5], rateLimitSite("", "bench_local", "rate "+benchRate, up.Addr)) +
 		site(addrs[6], rateLimitSite("", "bench_tokens", "tokens "+benchTokens, up.Addr)) +
-		site(addrs[7], splitSite(up.Addr))
+		site(addrs[7], splitSite(up.Addr)) +
+		site(addrs[8], splitHeadersSite(up.Addr))
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[8], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[9]
+		cf += site(addrs[9], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[10]
 	}
 	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
@@ -159,20 +160,21 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, err
 	}
 	b := &bench{
-		respondURL:    "http://" + addrs[0] + chatPath,
-		proxyURL:      "http://" + addrs[1] + chatPath,
-		cacheURL:      "http://" + addrs[2] + chatPath,
-		fallbackURL:   "http://" + addrs[3] + chatPath,
-		semanticURL:   "http://" + addrs[4] + chatPath,
-		rateLocalURL:  "http://" + addrs[5] + chatPath,
-		rateTokensURL: "http://" + addrs[6] + chatPath,
-		splitURL:      "http://" + addrs[7] + chatPath,
-		redis:         rds,
-		stop:          func() { stopCaddy(); stopHelpers() },
+		respondURL:      "http://" + addrs[0] + chatPath,
+		proxyURL:        "http://" + addrs[1] + chatPath,
+		cacheURL:        "http://" + addrs[2] + chatPath,
+		fallbackURL:     "http://" + addrs[3] + chatPath,
+		semanticURL:     "http://" + addrs[4] + chatPath,
+		rateLocalURL:    "http://" + addrs[5] + chatPath,
+		rateTokensURL:   "http://" + addrs[6] + chatPath,
+		splitURL:        "http://" + addrs[7] + chatPath,
+		splitHeadersURL: "http://" + addrs[8] + chatPath,
+		redis:           rds,
+		stop:            func() { stopCaddy(); stopHelpers() },
 	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[8] + chatPath
-		b.adminURL = "http://" + addrs[9]
+		b.rateRedisURL = "http://" + addrs[9] + chatPath
+		b.adminURL = "http://" + addrs[10]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -201,6 +203,14 @@ func splitSite(upstream string) string {
 		"\t\tvariant control 80\n\t\tvariant treatment 20\n\t}\n"+
 		"\t@treatment vars {rag.variant} treatment\n\treverse_proxy @treatment %s\n\treverse_proxy %s\n",
 		upstream, upstream)
+}
+
+// splitHeadersSite is a server body that only adds the headers rag_split
+// adds (X-Request-ID to the request, X-RAG-Variant and X-Request-ID to the
+// answer) with Caddy's own header directives: the floor under split.
+func splitHeadersSite(upstream string) string {
+	return fmt.Sprintf("\trequest_header X-Request-Id {http.request.uuid}\n"+
+		"\theader X-Rag-Variant control\n\theader X-Request-Id {http.request.uuid}\n\treverse_proxy %s\n", upstream)
 }
 
 // rateLimitHeader is the request header of the rate limit and split
@@ -242,13 +252,15 @@ func (b *bench) check(same, answer []byte, ctype string) error {
 	if err := b.checkRateLimits(same); err != nil {
 		return err
 	}
-	resp, got, err = postHeader(b.splitURL, same, rateLimitHeader)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Rag-Variant") == "" || resp.Header.Get("X-Request-Id") == "" {
-		return fmt.Errorf("split front: %d, X-RAG-Variant %q, X-Request-ID %q: %s", resp.StatusCode,
-			resp.Header.Get("X-Rag-Variant"), resp.Header.Get("X-Request-Id"), got)
+	for _, url := range []string{b.splitURL, b.splitHeadersURL} {
+		resp, got, err := postHeader(url, same, rateLimitHeader)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Rag-Variant") == "" || len(resp.Header.Get("X-Request-Id")) != 36 {
+			return fmt.Errorf("split front %s: %d, X-RAG-Variant %q, X-Request-ID %q: %s", url, resp.StatusCode,
+				resp.Header.Get("X-Rag-Variant"), resp.Header.Get("X-Request-Id"), got)
+		}
 	}
 	return nil
 }
@@ -343,6 +355,8 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.rateTokensURL, body: sameBody, header: rateLimitHeader}, nil
 	case "split":
 		return target{url: b.splitURL, body: sameBody, header: rateLimitHeader}, nil
+	case "proxy-split-headers":
+		return target{url: b.splitHeadersURL, body: sameBody, header: rateLimitHeader}, nil
 	case "ratelimit-redis":
 		if b.rateRedisURL == "" {
 			return target{}, fmt.Errorf("ratelimit-redis: no Redis front started")
