@@ -23,14 +23,10 @@ const globalOptions = `{
 }
 `
 
-// startCaddy adapts a Caddyfile (globalOptions are prepended), loads it
-// into this process and waits until every address in ready accepts
-// connections. The returned function stops Caddy.
-func startCaddy(caddyfile string, ready ...string) (stop func() error, err error) {
-	return startCaddyAdmin("off", caddyfile, ready...)
-}
-
-// startCaddyAdmin is startCaddy with the admin endpoint at admin.
+// startCaddyAdmin adapts a Caddyfile (globalOptions, with the admin
+// endpoint at admin or "off", are prepended), loads it into this process
+// and waits until every address in ready accepts connections. The returned
+// function stops Caddy.
 func startCaddyAdmin(admin, caddyfile string, ready ...string) (stop func() error, err error) {
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(fmt.Sprintf(globalOptions, admin)+caddyfile), nil)
 	if err != nil {

@@ -53,10 +53,6 @@ func runMemory(keys, sizes []string, body int, child bool) error {
 		}
 		return json.NewEncoder(os.Stdout).Encode(r)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	var results []memResult
 	for _, s := range sizes {
 		for _, k := range keys {
@@ -64,15 +60,9 @@ func runMemory(keys, sizes []string, body int, child bool) error {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "memory: %s keys into %s ...\n", k, s)
-			cmd := exec.Command(exe, "memory", "-child", "-keys", k, "-max-size", s, "-body", strconv.Itoa(body))
-			cmd.Stderr = os.Stderr
-			out, err := cmd.Output()
-			if err != nil {
-				return fmt.Errorf("measuring %s keys into %s: %w", k, s, err)
-			}
 			var r memResult
-			if err := json.Unmarshal(out, &r); err != nil {
-				return fmt.Errorf("reading child result %q: %w", out, err)
+			if err := runChild(&r, "memory", "-child", "-keys", k, "-max-size", s, "-body", strconv.Itoa(body)); err != nil {
+				return fmt.Errorf("measuring %s keys into %s: %w", k, s, err)
 			}
 			results = append(results, r)
 		}
@@ -215,4 +205,24 @@ func memoryReport(rs []memResult) string {
 		"Δ HeapInuse MiB", "Δ HeapAlloc MiB", "Δ Sys MiB", "Δ RSS MiB", "Δ RSS freed MiB", "Δ heap objects",
 		"constant (HeapInuse) MiB", "constant (Sys) MiB",
 	}, rows)
+}
+
+// runChild runs this program again with args, in a fresh process (so that
+// one measurement's heap cannot leak into the next), and decodes the JSON
+// it prints into v.
+func runChild(v any, args ...string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		return fmt.Errorf("reading child result %q: %w", out, err)
+	}
+	return nil
 }

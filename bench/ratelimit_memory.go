@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -66,24 +65,14 @@ func runRateMemory(keys int, maxKeys, kinds []string, child bool) error {
 		r := measureRateMemory(kinds[0], bounds[0], keys)
 		return json.NewEncoder(os.Stdout).Encode(r)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	var results []rateMemResult
 	for _, kind := range kinds {
 		for _, m := range bounds {
 			fmt.Fprintf(os.Stderr, "ratelimit-memory: %d keys into %s, max_keys %d ...\n", keys, kind, m)
-			cmd := exec.Command(exe, "ratelimit-memory", "-child", "-keys", strconv.Itoa(keys),
-				"-max-keys", strconv.Itoa(m), "-kinds", kind)
-			cmd.Stderr = os.Stderr
-			out, err := cmd.Output()
-			if err != nil {
-				return fmt.Errorf("measuring %s with max_keys %d: %w", kind, m, err)
-			}
 			var r rateMemResult
-			if err := json.Unmarshal(out, &r); err != nil {
-				return fmt.Errorf("reading child result %q: %w", out, err)
+			if err := runChild(&r, "ratelimit-memory", "-child", "-keys", strconv.Itoa(keys),
+				"-max-keys", strconv.Itoa(m), "-kinds", kind); err != nil {
+				return fmt.Errorf("measuring %s with max_keys %d: %w", kind, m, err)
 			}
 			results = append(results, r)
 		}
