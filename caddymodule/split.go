@@ -63,7 +63,8 @@ type SplitHandler struct {
 	FeedbackWindow caddy.Duration `json:"feedback_window,omitempty"`
 
 	// Most recent requests remembered for feedback; older ones are
-	// forgotten first. Default: 100000.
+	// forgotten first. About 75 bytes each, whatever the id's length.
+	// Default: 100000 (7.3 MiB when full).
 	FeedbackRequests int `json:"feedback_requests,omitempty"`
 
 	sticky         placeholder
