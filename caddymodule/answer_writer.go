@@ -18,6 +18,7 @@ type answerWriter struct {
 	caddyhttp.ResponseWriterWrapper
 	status      int
 	cacheStatus string
+	clientGone  bool // writing to the client failed
 	meter       *llm.UsageMeter
 }
 
@@ -54,6 +55,7 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(p)
+	w.clientGone = w.clientGone || err != nil
 	_, _ = w.meter.Write(p[:n])
 	return n, err
 }

@@ -78,17 +78,26 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 
 	aw := watchAnswer(w)
 	defer aw.release()
-	err := next.ServeHTTP(aw, r)
-	if tokens := aw.upstreamTokens(); tokens > 0 {
-		end := time.Now()
-		for _, s := range spenders {
-			if err := s.z.spender.Spend(s.key, s.z.budget, tokens, end); err != nil {
-				s.z.metrics.redisErrors.Inc()
-			}
-			s.z.metrics.tokens.Add(float64(tokens))
-		}
+	// Deferred, so that an answer reverse_proxy aborts with a panic (a
+	// stream the client cut short, as the OpenAI SDKs do once they read
+	// [DONE]) is debited too, with whatever usage it reported.
+	defer debit(spenders, aw)
+	return next.ServeHTTP(aw, r)
+}
+
+// debit spends the tokens the answer's usage reports in each token zone.
+func debit(spenders []spend, aw *answerWriter) {
+	tokens := aw.upstreamTokens()
+	if tokens <= 0 {
+		return
 	}
-	return err
+	end := time.Now()
+	for _, s := range spenders {
+		if err := s.z.spender.Spend(s.key, s.z.budget, tokens, end); err != nil {
+			s.z.metrics.redisErrors.Inc()
+		}
+		s.z.metrics.tokens.Add(float64(tokens))
+	}
 }
 
 // spend is a token zone to debit once the answer is known.

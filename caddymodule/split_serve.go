@@ -42,21 +42,34 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 
 	aw := watchAnswer(w)
 	defer aw.release()
-	err := next.ServeHTTP(aw, r)
+	var err error
+	completed := false
+	// Deferred, so that an answer reverse_proxy aborts with a panic (a
+	// stream the client or the upstream cut short) is counted too.
+	defer func() {
+		clientLeft := aw.clientGone || r.Context().Err() != nil
+		v.record(aw, err, time.Since(start), !completed && !clientLeft)
+	}()
+	err = next.ServeHTTP(aw, r)
+	completed = true
+	return err
+}
+
+// record counts one answer of the variant; broken marks an answer cut
+// short by the upstream (one the client left is not an error).
+func (v *splitVariant) record(aw *answerWriter, err error, elapsed time.Duration, broken bool) {
 	status := aw.Status()
 	var he caddyhttp.HandlerError
 	if status == 0 && errors.As(err, &he) {
 		status = he.StatusCode
 	}
-	elapsed := time.Since(start)
 	v.stats.Record(split.Outcome{
 		Latency:     elapsed,
-		Error:       status >= 500 || (err != nil && status == 0),
+		Error:       status >= 500 || (err != nil && status == 0) || broken,
 		CacheStatus: aw.cacheStatus,
 		Tokens:      aw.upstreamTokens(),
 	})
 	v.duration.Observe(elapsed.Seconds())
-	return err
 }
 
 // validRequestID accepts an incoming request id that is safe to echo and
