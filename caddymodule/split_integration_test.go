@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +12,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/ragproxy/ragproxy/internal/mockupstream"
 )
 
 // variantUpstream answers as the named variant would: its name, the
@@ -203,6 +209,82 @@ func TestSplitOverrideHeaderSetting(t *testing.T) {
 		s := askSplit(t, p, c.header, "treatment")
 		if got := s.variant == "treatment" && s.by == "treatment"; got != c.forced {
 			t.Fatalf("override_header %s, %s: treatment: variant %q served by %q", c.setting, c.header, s.variant, s.by)
+		}
+	}
+}
+
+// TestSplitWithOpenAIClient goes through rag_split with the OpenAI client:
+// plain and streamed answers carry the variant and the request id, the
+// id takes feedback, and the report counts the tokens the client was told
+// about (a stream's from its final usage chunk).
+func TestSplitWithOpenAIClient(t *testing.T) {
+	_, mock := startMock(t, mockupstream.Options{})
+	p := startCaddy(t, `
+http://{SITE} {
+	handle /feedback {
+		rag_feedback sdk
+	}
+	handle {
+		rag_split sdk {
+			sticky {http.request.header.Authorization}
+			variant control 50
+			variant treatment 50
+		}
+		reverse_proxy `+mock+`
+	}
+}`)
+	ctx := context.Background()
+	tokens := map[string]int64{}
+	requests := map[string]int64{}
+	for i := range 20 {
+		client := newClient(p, fmt.Sprintf("sk-user-%d", i))
+		var resp *http.Response
+		var variant, id string
+		if i%2 == 0 {
+			answer, err := client.Chat.Completions.New(ctx, chatParams(fmt.Sprint("question ", i)), option.WithResponseInto(&resp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			variant, id = resp.Header.Get("X-RAG-Variant"), resp.Header.Get("X-Request-ID")
+			tokens[variant] += answer.Usage.TotalTokens
+		} else {
+			stream := client.Chat.Completions.NewStreaming(ctx, chatParams(fmt.Sprint("question ", i)), option.WithResponseInto(&resp))
+			var acc openai.ChatCompletionAccumulator
+			for stream.Next() {
+				acc.AddChunk(stream.Current())
+			}
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+			variant, id = resp.Header.Get("X-RAG-Variant"), resp.Header.Get("X-Request-ID")
+			if acc.Usage.TotalTokens == 0 {
+				t.Fatal("the stream reported no usage")
+			}
+			tokens[variant] += acc.Usage.TotalTokens
+		}
+		if variant != "control" && variant != "treatment" || id == "" {
+			t.Fatalf("answer %d: variant %q, id %q", i, variant, id)
+		}
+		requests[variant]++
+		if code, body := sendFeedback(t, p, fmt.Sprintf(`{"request_id":%q,"score":1}`, id)); code != http.StatusOK {
+			t.Fatalf("feedback on %s: %d %s", id, code, body)
+		}
+	}
+	// An answer is counted once its handler returns, which can be just
+	// after the client has read it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		diff := ""
+		for _, v := range p.experiment("sdk").Variants {
+			if v.Requests != requests[v.Name] || v.Tokens.Total != tokens[v.Name] || v.Feedback.Count != requests[v.Name] {
+				diff += fmt.Sprintf("%s: report %d requests, %d tokens, %d scores; the client saw %d requests, %d tokens. ",
+					v.Name, v.Requests, v.Tokens.Total, v.Feedback.Count, requests[v.Name], tokens[v.Name])
+			}
+		}
+		if diff == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(diff)
 		}
 	}
 }
