@@ -129,6 +129,12 @@ func post(t *testing.T, url, body string, header ...string) (*http.Response, str
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	// A fresh connection each time. After a reload, Caddy's Stop returns
+	// once the old servers have begun shutting down, and one may still
+	// accept a connection; it then closes that connection when it goes
+	// idle, and a POST reusing it fails with EOF (clients do not retry a
+	// POST). A request on a connection of its own is served either way.
+	req.Close = true
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
