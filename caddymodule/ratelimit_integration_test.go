@@ -117,9 +117,8 @@ http://{SITE} {
 	}
 	// The state outlives a config reload.
 	p.reload()
-	client = newClient(p, "sk-alice")
-	if _, err := client.Chat.Completions.New(ctx, chatParams("hi")); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("after reload: %v, want 429", err)
+	if resp, body := post(t, p.URL+"/v1/chat/completions", chatBody("hi", false), "Authorization", "Bearer sk-alice"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after reload: %d %s, want 429", resp.StatusCode, body)
 	}
 	if got := p.metricValue("ragproxy_ratelimit_keys", `zone="per_key"`); got != 1 {
 		t.Fatalf("ragproxy_ratelimit_keys %v, want 1", got)
