@@ -88,7 +88,7 @@ type RateLimitZone struct {
 	// Most keys tracked in this process; idle keys (a full bucket, a past
 	// window, nothing in flight) are dropped first, then, only if that is
 	// not enough, random live ones, which start over. Default: 1048576
-	// (when full, about 44 MiB for a rate zone, 63 MiB for a token zone).
+	// (when full, about 44 MiB for a rate zone, 61 MiB for a token zone).
 	MaxKeys int `json:"max_keys,omitempty"`
 }
 

@@ -158,6 +158,8 @@ func valueEnd(b []byte, i int) int {
 	return j
 }
 
+// skipSpaceAt returns the index of the first byte at or after i that is
+// not JSON whitespace (len(b) if there is none).
 func skipSpaceAt(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++

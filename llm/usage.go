@@ -326,11 +326,11 @@ func hasUsage(b []byte) bool { return hasUsageAt(b, indexUsage(b)) }
 // hasUsageAt is hasUsage for b whose first `"usage"` is at i (-1: none).
 func hasUsageAt(b []byte, i int) bool {
 	for ; i >= 0; i = indexUsage(b) {
-		b = skipSpace(b[i+len(usageKey):])
+		b = b[skipSpaceAt(b, i+len(usageKey)):]
 		if len(b) == 0 || b[0] != ':' {
 			continue // not a key
 		}
-		b = skipSpace(b[1:])
+		b = b[skipSpaceAt(b, 1):]
 		if !bytes.HasPrefix(b, []byte("null")) {
 			return true
 		}
@@ -352,13 +352,6 @@ func indexUsage(b []byte) int {
 		}
 		off = i + 1
 	}
-}
-
-func skipSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
-		b = b[1:]
-	}
-	return b
 }
 
 // count is one token count of a usage object.
