@@ -19,7 +19,7 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis", "split", "proxy-split-headers"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -78,6 +78,7 @@ type bench struct {
 	fallbackURL, semanticURL       string
 	rateLocalURL, rateTokensURL    string
 	splitURL, splitHeadersURL      string
+	splitOneRouteURL               string
 	rateRedisURL                   string // empty without the ratelimit-redis scenario
 	adminURL                       string // empty without the ratelimit-redis scenario
 	redis                          *redisServer
@@ -125,7 +126,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 9
+	servers := 10
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -148,11 +149,12 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[5], rateLimitSite("", "bench_local", "rate "+benchRate, up.Addr)) +
 		site(addrs[6], rateLimitSite("", "bench_tokens", "tokens "+benchTokens, up.Addr)) +
 		site(addrs[7], splitSite(up.Addr)) +
-		site(addrs[8], splitHeadersSite(up.Addr))
+		site(addrs[8], splitHeadersSite(up.Addr)) +
+		site(addrs[9], splitOneRouteSite(up.Addr))
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[9], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[10]
+		cf += site(addrs[10], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[11]
 	}
 	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
@@ -160,21 +162,22 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, err
 	}
 	b := &bench{
-		respondURL:      "http://" + addrs[0] + chatPath,
-		proxyURL:        "http://" + addrs[1] + chatPath,
-		cacheURL:        "http://" + addrs[2] + chatPath,
-		fallbackURL:     "http://" + addrs[3] + chatPath,
-		semanticURL:     "http://" + addrs[4] + chatPath,
-		rateLocalURL:    "http://" + addrs[5] + chatPath,
-		rateTokensURL:   "http://" + addrs[6] + chatPath,
-		splitURL:        "http://" + addrs[7] + chatPath,
-		splitHeadersURL: "http://" + addrs[8] + chatPath,
-		redis:           rds,
-		stop:            func() { stopCaddy(); stopHelpers() },
+		respondURL:       "http://" + addrs[0] + chatPath,
+		proxyURL:         "http://" + addrs[1] + chatPath,
+		cacheURL:         "http://" + addrs[2] + chatPath,
+		fallbackURL:      "http://" + addrs[3] + chatPath,
+		semanticURL:      "http://" + addrs[4] + chatPath,
+		rateLocalURL:     "http://" + addrs[5] + chatPath,
+		rateTokensURL:    "http://" + addrs[6] + chatPath,
+		splitURL:         "http://" + addrs[7] + chatPath,
+		splitHeadersURL:  "http://" + addrs[8] + chatPath,
+		splitOneRouteURL: "http://" + addrs[9] + chatPath,
+		redis:            rds,
+		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[9] + chatPath
-		b.adminURL = "http://" + addrs[10]
+		b.rateRedisURL = "http://" + addrs[10] + chatPath
+		b.adminURL = "http://" + addrs[11]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -203,6 +206,13 @@ func splitSite(upstream string) string {
 		"\t\tvariant control 80\n\t\tvariant treatment 20\n\t}\n"+
 		"\t@treatment vars {rag.variant} treatment\n\treverse_proxy @treatment %s\n\treverse_proxy %s\n",
 		upstream, upstream)
+}
+
+// splitOneRouteSite is splitSite with a single reverse_proxy for both
+// variants: rag_split's own cost, without the routing the experiment adds.
+func splitOneRouteSite(upstream string) string {
+	return fmt.Sprintf("\trag_split bench_exp {\n\t\tsticky {http.request.header.Authorization}\n"+
+		"\t\tvariant control 80\n\t\tvariant treatment 20\n\t}\n\treverse_proxy %s\n", upstream)
 }
 
 // splitHeadersSite is a server body that only adds the headers rag_split
@@ -252,7 +262,7 @@ func (b *bench) check(same, answer []byte, ctype string) error {
 	if err := b.checkRateLimits(same); err != nil {
 		return err
 	}
-	for _, url := range []string{b.splitURL, b.splitHeadersURL} {
+	for _, url := range []string{b.splitURL, b.splitOneRouteURL, b.splitHeadersURL} {
 		resp, got, err := postHeader(url, same, rateLimitHeader)
 		if err != nil {
 			return err
@@ -355,6 +365,8 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.rateTokensURL, body: sameBody, header: rateLimitHeader}, nil
 	case "split":
 		return target{url: b.splitURL, body: sameBody, header: rateLimitHeader}, nil
+	case "split-one-route":
+		return target{url: b.splitOneRouteURL, body: sameBody, header: rateLimitHeader}, nil
 	case "proxy-split-headers":
 		return target{url: b.splitHeadersURL, body: sameBody, header: rateLimitHeader}, nil
 	case "ratelimit-redis":
