@@ -107,7 +107,7 @@ func (h *CacheHandler) scope(r *http.Request) string {
 	case sharedScope:
 	default:
 		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		scope = h.scopeText.render(repl)
+		scope = h.scopeText.render(r, repl)
 	}
 	if variant, ok := caddyhttp.GetVar(r.Context(), variantVar).(string); ok && variant != "" {
 		scope += "\x00variant=" + variant
@@ -259,7 +259,5 @@ func (h *CacheHandler) setStatus(r *http.Request, status string) {
 		repl.Set("rag.cache.status", status)
 	}
 	caddyhttp.SetVar(r.Context(), "rag.cache.status", status)
-	if extra, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
-		extra.Set(zap.String("rag_cache", status))
-	}
+	setLogField(r, zap.String("rag_cache", status))
 }

@@ -1,6 +1,8 @@
 package caddymodule
 
 import (
+	"net/http"
+	"net/textproto"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -9,11 +11,17 @@ import (
 // placeholder is a config string with Caddy placeholders, rendered per
 // request. Keys, scopes and sticky values are most often one placeholder
 // and nothing else ({http.request.header.Authorization}); those are looked
-// up directly, without ReplaceAll's scan and string builder.
+// up directly, without ReplaceAll's scan and string builder, and a request
+// header is read straight from the request, without walking the
+// replacer's providers.
 type placeholder struct {
-	text string
-	name string // set when text is exactly one placeholder
+	text   string
+	name   string // set when text is exactly one placeholder
+	header string // canonical header name, when that placeholder is a request header
 }
+
+// requestHeaderPrefix is Caddy's placeholder prefix for request headers.
+const requestHeaderPrefix = "http.request.header."
 
 func newPlaceholder(text string) placeholder {
 	p := placeholder{text: text}
@@ -22,13 +30,27 @@ func newPlaceholder(text string) placeholder {
 			p.name = inner
 		}
 	}
+	if field, ok := strings.CutPrefix(p.name, requestHeaderPrefix); ok && field != "" {
+		p.header = textproto.CanonicalMIMEHeaderKey(field)
+	}
 	return p
 }
 
 // render returns the text with its placeholders replaced; unknown ones
-// become empty, as with ReplaceAll(text, "").
-func (p placeholder) render(repl *caddy.Replacer) string {
-	if p.name != "" {
+// become empty, as with ReplaceAll(text, ""). A request header renders as
+// Caddy renders it: its values joined by commas.
+func (p placeholder) render(r *http.Request, repl *caddy.Replacer) string {
+	switch {
+	case p.header != "":
+		switch vals := r.Header[p.header]; len(vals) {
+		case 0:
+			return ""
+		case 1:
+			return vals[0]
+		default:
+			return strings.Join(vals, ",")
+		}
+	case p.name != "":
 		s, _ := repl.GetString(p.name)
 		return s
 	}

@@ -20,6 +20,8 @@ func TestPlaceholderMatchesReplaceAll(t *testing.T) {
 		"{http.request.header.Authorization}",
 		"{http.request.header.X-Multi}",
 		"{http.request.header.X-Missing}",
+		"{http.request.header.authorization}",
+		"{http.request.header.}",
 		"{http.request.uri.query.team}",
 		"{rag.n}",
 		"{unknown.placeholder}",
@@ -31,7 +33,7 @@ func TestPlaceholderMatchesReplaceAll(t *testing.T) {
 		"",
 	} {
 		p := newPlaceholder(text)
-		if got, want := p.render(repl), repl.ReplaceAll(text, ""); got != want {
+		if got, want := p.render(req, repl), repl.ReplaceAll(text, ""); got != want {
 			t.Errorf("%q: render %q, ReplaceAll %q", text, got, want)
 		}
 	}

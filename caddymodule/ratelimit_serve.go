@@ -36,7 +36,7 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		}
 	}()
 	for _, z := range h.zones {
-		key := z.key.render(repl)
+		key := z.key.render(r, repl)
 		if key == "" {
 			continue
 		}

@@ -164,7 +164,7 @@ func (h *SplitHandler) variantFor(r *http.Request, repl *caddy.Replacer) int {
 		}
 	}
 	if h.Sticky != "" {
-		if key := h.sticky.render(repl); key != "" {
+		if key := h.sticky.render(r, repl); key != "" {
 			return h.assigner.Sticky(key)
 		}
 	}

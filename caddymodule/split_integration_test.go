@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -140,7 +142,7 @@ func TestSplitStickyOverrideAndRequestID(t *testing.T) {
 	}
 	// Every answer has a request id: a new one, or the caller's.
 	s := askSplit(t, p)
-	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(s.requestID) || s.seenID != s.requestID {
+	if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(s.requestID) || s.seenID != s.requestID {
 		t.Fatalf("generated id %q, upstream saw %q", s.requestID, s.seenID)
 	}
 	if s := askSplit(t, p, "X-Request-ID", "trace-abc-123"); s.requestID != "trace-abc-123" || s.seenID != "trace-abc-123" {
@@ -149,6 +151,43 @@ func TestSplitStickyOverrideAndRequestID(t *testing.T) {
 	if s := askSplit(t, p, "X-Request-ID", "bad id\twith spaces"); s.requestID == "" || strings.Contains(s.requestID, " ") {
 		t.Fatalf("unsafe incoming id kept: %q", s.requestID)
 	}
+}
+
+// TestSplitAccessLog checks the variant and request id reach the access
+// log as top-level fields, and the placeholders reach the upstream.
+func TestSplitAccessLog(t *testing.T) {
+	upstream, seen := newHeaderEchoUpstream(t, "X-Seen")
+	logFile := filepath.Join(t.TempDir(), "access.log")
+	p := startCaddy(t, `http://{SITE} {
+	log {
+		output file `+logFile+`
+		format json
+	}
+	rag_split logged {
+		variant only 1
+	}
+	reverse_proxy `+upstream+` {
+		header_up X-Seen "{rag.variant} {rag.request_id}"
+	}
+}`)
+	resp, _ := post(t, p.URL+"/x", `{}`)
+	id := resp.Header.Get("X-Request-ID")
+	if got := seen(); got != "only "+id {
+		t.Errorf("upstream saw {rag.variant} {rag.request_id} = %q, want %q", got, "only "+id)
+	}
+	eventually(t, "the access log line with rag_variant and rag_request_id", func() bool {
+		b, _ := os.ReadFile(logFile)
+		for line := range strings.SplitSeq(string(b), "\n") {
+			var entry map[string]any
+			if json.Unmarshal([]byte(line), &entry) == nil && entry["rag_request_id"] == id {
+				if entry["rag_variant"] != "only" {
+					t.Fatalf("log line %s: rag_variant %v, want only", line, entry["rag_variant"])
+				}
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func sendFeedback(t *testing.T, p *proxy, body string) (int, string) {

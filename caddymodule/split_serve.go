@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/split"
 )
@@ -25,19 +26,18 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 
 	id := r.Header.Get(requestIDHeader)
 	if !validRequestID(id) {
-		id, _ = repl.GetString("http.request.uuid") // Caddy's, so logs can show it too
-		r.Header.Set(requestIDHeader, id)           // the upstream logs the same id
+		id = newRequestID()
+		r.Header[requestIDHeader] = []string{id} // the upstream logs the same id
 	}
 	repl.Set("rag.variant", v.name)
 	repl.Set("rag.request_id", id)
 	caddyhttp.SetVar(r.Context(), variantVar, v.name)
-	if extra, ok := r.Context().Value(caddyhttp.ExtraLogFieldsCtxKey).(*caddyhttp.ExtraLogFields); ok {
-		extra.Set(zap.String("rag_variant", v.name))
-		extra.Set(zap.String("rag_request_id", id))
-	}
+	setLogField(r, splitLogFields(v.name, id))
+	// One allocation for both answer headers; each keeps its own slice.
+	vals := []string{v.name, id}
 	hdr := w.Header()
-	hdr.Set(variantHeader, v.name)
-	hdr.Set(requestIDHeader, id)
+	hdr[variantHeader] = vals[0:1:1]
+	hdr[requestIDHeader] = vals[1:2:2]
 	h.experiment.Remember(id, v.name, start)
 
 	aw := watchAnswer(w)
@@ -70,6 +70,22 @@ func (v *splitVariant) record(aw *answerWriter, err error, elapsed time.Duration
 		Tokens:      aw.upstreamTokens(),
 	})
 	v.duration.Observe(elapsed.Seconds())
+}
+
+// splitLogFields is one access-log field that writes rag_variant and
+// rag_request_id at the top level: ExtraLogFields.Set clears a cache of
+// log handlers on every call, so one call beats two.
+func splitLogFields(variant, requestID string) zap.Field {
+	return zap.Field{Key: "rag_split", Type: zapcore.InlineMarshalerType,
+		Interface: splitLog{variant, requestID}}
+}
+
+type splitLog struct{ variant, requestID string }
+
+func (l splitLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	enc.AddString("rag_variant", l.variant)
+	enc.AddString("rag_request_id", l.requestID)
+	return nil
 }
 
 // validRequestID accepts an incoming request id that is safe to echo and
