@@ -214,6 +214,8 @@ func throughputReport(o throughputOptions, runs []run) string {
 		rps("split", "proxy-same", 0.97),
 		rps("split", "proxy-auth", 0),
 		rps("split", "proxy-split-headers", 0),
+		rps("split-one-route", "proxy-same", 0),
+		rps("split-one-route", "proxy-split-headers", 0),
 		rps("proxy-split-headers", "proxy-auth", 0),
 		cpuDelta("split", "proxy-same"),
 	}
