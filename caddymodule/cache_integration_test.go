@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -526,12 +525,9 @@ func TestCacheMetricsAndAdmin(t *testing.T) {
 // here) and the access log field.
 func TestCacheStatusPlaceholderAndLog(t *testing.T) {
 	upstream, seen := newHeaderEchoUpstream(t, "X-Seen-Status")
-	logFile := filepath.Join(t.TempDir(), "access.log")
+	logDirective, logFile := accessLog(t)
 	p := startCaddy(t, `http://{SITE} {
-	log {
-		output file `+logFile+`
-		format json
-	}
+	`+logDirective+`
 	rag_cache
 	reverse_proxy `+upstream+` {
 		header_up X-Seen-Status {rag.cache.status}

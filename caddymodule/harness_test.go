@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -232,4 +233,11 @@ func readLiveStream(t *testing.T, url string, release chan struct{}) *http.Respo
 		t.Errorf("rest of the stream %q, %v", rest, err)
 	}
 	return resp
+}
+
+// accessLog returns a site's `log` directive writing JSON to a new file,
+// and that file's path.
+func accessLog(t *testing.T) (directive, path string) {
+	path = filepath.Join(t.TempDir(), "access.log")
+	return "log {\n\t\toutput file " + path + "\n\t\tformat json\n\t}", path
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -157,12 +156,9 @@ func TestSplitStickyOverrideAndRequestID(t *testing.T) {
 // log as top-level fields, and the placeholders reach the upstream.
 func TestSplitAccessLog(t *testing.T) {
 	upstream, seen := newHeaderEchoUpstream(t, "X-Seen")
-	logFile := filepath.Join(t.TempDir(), "access.log")
+	logDirective, logFile := accessLog(t)
 	p := startCaddy(t, `http://{SITE} {
-	log {
-		output file `+logFile+`
-		format json
-	}
+	`+logDirective+`
 	rag_split logged {
 		variant only 1
 	}
