@@ -20,6 +20,13 @@ type answerWriter struct {
 	cacheStatus string
 	clientGone  bool // writing to the client failed
 	meter       *llm.UsageMeter
+
+	// With stripUsage, the usage-only chunks of a streamed chat
+	// completion (asked for by rag_rate_limit, not by the client) are
+	// metered but not passed on.
+	stripUsage bool
+	stripper   *llm.UsageChunkStripper
+	stripped   []byte // reused output buffer of the stripper
 }
 
 var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
@@ -28,7 +35,12 @@ var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
 // has returned (and nothing holds it any more).
 func watchAnswer(w http.ResponseWriter) *answerWriter {
 	aw := answerWriters.Get().(*answerWriter)
-	*aw = answerWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, meter: aw.meter}
+	stripped := aw.stripped[:0]
+	if cap(stripped) > 64<<10 {
+		stripped = nil // a long line passed through once: let it go
+	}
+	*aw = answerWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		meter: aw.meter, stripper: aw.stripper, stripped: stripped}
 	if aw.meter == nil {
 		aw.meter = llm.NewUsageMeter("", "")
 	}
@@ -46,6 +58,9 @@ func (w *answerWriter) WriteHeader(status int) {
 		h := w.Header()
 		w.cacheStatus = h.Get("X-Cache")
 		w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
+		if w.stripUsage && !w.meter.Streaming() {
+			w.stripUsage = false // not a stream after all (an error, say)
+		}
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
@@ -54,10 +69,48 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
+	if w.stripUsage {
+		return w.writeStripped(p)
+	}
 	n, err := w.ResponseWriter.Write(p)
 	w.clientGone = w.clientGone || err != nil
 	_, _ = w.meter.Write(p[:n])
 	return n, err
+}
+
+// stripUsageChunks makes w drop the usage-only chunks of a streamed chat
+// completion on their way to the client (still metering them).
+func (w *answerWriter) stripUsageChunks() {
+	if w.stripper == nil {
+		w.stripper = new(llm.UsageChunkStripper)
+	}
+	w.stripper.Reset()
+	w.stripUsage = true
+}
+
+// writeStripped is Write for a stream whose usage-only chunks are
+// dropped: the meter sees all of p, the client what the stripper passes.
+func (w *answerWriter) writeStripped(p []byte) (int, error) {
+	_, _ = w.meter.Write(p)
+	w.stripped = w.stripper.Strip(w.stripped[:0], p)
+	if len(w.stripped) > 0 {
+		if _, err := w.ResponseWriter.Write(w.stripped); err != nil {
+			w.clientGone = true
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// finish writes what the stripper still holds (a stream that ended in the
+// middle of a line). Call it once the handler chain has returned.
+func (w *answerWriter) finish() {
+	if w.stripUsage {
+		if rest := w.stripper.Rest(); len(rest) > 0 && !w.clientGone {
+			_, _ = w.ResponseWriter.Write(rest)
+		}
+		w.stripUsage = false
+	}
 }
 
 // ReadFrom makes io.Copy go through Write (the embedded wrapper's ReadFrom

@@ -19,6 +19,29 @@ type bufferedBody struct {
 
 func (bufferedBody) Close() error { return nil }
 
+// peekBody returns the request body if it is at most limit bytes. Either
+// way the body stays whole on the request for the handlers that follow:
+// a longer one is put back as the bytes read so far, then the rest.
+func peekBody(r *http.Request, limit int64) ([]byte, bool) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength > limit {
+		return nil, false
+	}
+	if b, ok := r.Body.(bufferedBody); ok && b.Len() == len(b.data) {
+		return b.data, int64(len(b.data)) <= limit
+	}
+	rest := r.Body
+	head, err := io.ReadAll(io.LimitReader(rest, limit+1))
+	if err != nil || int64(len(head)) > limit {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), rest), rest}
+		return nil, false
+	}
+	setBody(r, head)
+	return head, true
+}
+
 // readBody reads at most limit bytes of the body and puts a fresh reader
 // over them back on the request for the handlers that follow.
 func readBody(r *http.Request, limit int64) ([]byte, error) {

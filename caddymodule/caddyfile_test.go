@@ -142,6 +142,7 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rag_rate_limit {\n zone z {\n concurrent many\n }\n}", "concurrent"},
 		{"rag_rate_limit {\n zone z {\n colour red\n }\n}", "unrecognized zone option"},
 		{"rag_rate_limit {\n redis_timeout never\n}", "redis_timeout"},
+		{"rag_rate_limit {\n stream_usage sometimes\n}", "stream_usage must be ask or off"},
 	} {
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n"+c.body+"\n}\n"), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

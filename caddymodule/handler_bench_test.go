@@ -17,6 +17,10 @@ const benchAnswer = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"
 	`"choices":[{"index":0,"message":{"role":"assistant","content":"The retrieval step returns the top passages."},` +
 	`"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}`
 
+// benchQuestion is a chat request that does not stream, as the bench's.
+const benchQuestion = `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a concise assistant."},` +
+	`{"role":"user","content":"What does retrieval-augmented generation add to a language model?"}],"temperature":0}`
+
 // answerNext stands for the upstream: it writes benchAnswer.
 var answerNext = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
@@ -32,7 +36,7 @@ func benchHandler(b *testing.B, h caddyhttp.MiddlewareHandler, header http.Heade
 	b.Helper()
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader("{}"))
+		r := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(benchQuestion))
 		for k, v := range header {
 			r.Header[k] = v
 		}
@@ -84,4 +88,18 @@ func BenchmarkSplitHandler(b *testing.B) {
 	})
 	b.Cleanup(func() { _ = h.Cleanup() })
 	benchHandler(b, h, benchAuth)
+}
+
+func BenchmarkRateLimitTokens(b *testing.B) {
+	for _, mode := range []string{streamUsageAsk, streamUsageOff} {
+		b.Run("stream_usage="+mode, func(b *testing.B) {
+			h := provisioned(b, &RateLimitHandler{
+				StreamUsage: mode,
+				Zones: []*RateLimitZone{{Name: "bench_tokens_" + mode, Key: "{http.request.header.Authorization}",
+					Tokens: "1000000000000/h"}},
+			})
+			b.Cleanup(func() { _ = h.Cleanup() })
+			benchHandler(b, h, benchAuth)
+		})
+	}
 }

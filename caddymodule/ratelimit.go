@@ -43,10 +43,21 @@ type RateLimitHandler struct {
 	// The zones, checked for every request. A request must pass them all.
 	Zones []*RateLimitZone `json:"zones,omitempty"`
 
+	// How token zones learn what a streamed OpenAI chat completion cost.
+	// Such a stream reports usage only if the request sets
+	// stream_options.include_usage, which most clients do not. "ask" sets
+	// it on streaming requests to a path ending in /chat/completions that
+	// a token zone applies to (JSON bodies up to 4 MiB), and takes the
+	// usage-only chunk it adds back out of the stream the client reads.
+	// "off" leaves requests alone: such streams then cost nothing, for
+	// backends that refuse stream_options. Default: ask.
+	StreamUsage string `json:"stream_usage,omitempty"`
+
 	remote   *ratelimit.Redis
 	redisKey string
 	zones    []*zone // token zones first, then concurrent, then rate
 	tokens   bool    // some zone needs the answers' token usage
+	askUsage bool    // StreamUsage is "ask"
 	logger   *zap.Logger
 }
 
@@ -91,6 +102,12 @@ type RateLimitZone struct {
 	// (when full, about 44 MiB for a rate zone, 61 MiB for a token zone).
 	MaxKeys int `json:"max_keys,omitempty"`
 }
+
+// Values of RateLimitHandler.StreamUsage.
+const (
+	streamUsageAsk = "ask"
+	streamUsageOff = "off"
+)
 
 // zone is a provisioned RateLimitZone.
 type zone struct {
@@ -145,6 +162,7 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 		h.zones = append(h.zones, byKind[kind]...)
 	}
 	h.tokens = len(byKind["tokens"]) > 0
+	h.askUsage = h.StreamUsage != streamUsageOff
 	return nil
 }
 
@@ -194,6 +212,11 @@ func (h *RateLimitHandler) Validate() error {
 	}
 	if h.RedisTimeout < 0 {
 		return fmt.Errorf("rag_rate_limit: redis_timeout must not be negative")
+	}
+	switch h.StreamUsage {
+	case "", streamUsageAsk, streamUsageOff:
+	default:
+		return fmt.Errorf("rag_rate_limit: stream_usage must be %s or %s, not %q", streamUsageAsk, streamUsageOff, h.StreamUsage)
 	}
 	seen := map[string]bool{}
 	for _, z := range h.Zones {

@@ -19,6 +19,7 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //	rag_rate_limit {
 //		redis         <url>
 //		redis_timeout <duration>
+//		stream_usage  ask|off
 //		zone <name> {
 //			key        <placeholder>
 //			rate       <count>/<period>
@@ -42,6 +43,13 @@ func (rl *RateLimitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "redis_timeout":
 			if err := parseDuration(d, &rl.RedisTimeout); err != nil {
 				return err
+			}
+		case "stream_usage":
+			if err := parseArg(d, &rl.StreamUsage); err != nil {
+				return err
+			}
+			if rl.StreamUsage != streamUsageAsk && rl.StreamUsage != streamUsageOff {
+				return d.Errf("stream_usage must be %s or %s", streamUsageAsk, streamUsageOff)
 			}
 		case "zone":
 			z, err := parseZone(d)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ragproxy/ragproxy/llm"
 	"github.com/ragproxy/ragproxy/ratelimit"
 )
 
@@ -78,11 +80,36 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 
 	aw := watchAnswer(w)
 	defer aw.release()
+	if h.askUsage {
+		askStreamUsage(r, aw)
+	}
 	// Deferred, so that an answer reverse_proxy aborts with a panic (a
 	// stream the client cut short, as the OpenAI SDKs do once they read
 	// [DONE]) is debited too, with whatever usage it reported.
 	defer debit(spenders, aw)
-	return next.ServeHTTP(aw, r)
+	err := next.ServeHTTP(aw, r)
+	aw.finish()
+	return err
+}
+
+// maxAskBody is the largest request body askStreamUsage rewrites.
+const maxAskBody = 4 << 20
+
+// askStreamUsage makes a streamed chat completion report its usage, which
+// it does only when asked (stream_options.include_usage): it asks on the
+// client's behalf, and has aw take the usage chunk back out of the answer.
+func askStreamUsage(r *http.Request, aw *answerWriter) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
+		return
+	}
+	body, ok := peekBody(r, maxAskBody)
+	if !ok {
+		return
+	}
+	if asked, ok := llm.AskStreamUsage(body); ok {
+		setBody(r, asked)
+		aw.stripUsageChunks()
+	}
 }
 
 // debit spends the tokens the answer's usage reports in each token zone.

@@ -29,6 +29,10 @@ func TestRateLimitValidate(t *testing.T) {
 			t.Errorf("%+v: %v, want an error mentioning %q", c.zones, err, c.want)
 		}
 	}
+	h := RateLimitHandler{StreamUsage: "sometimes", Zones: []*RateLimitZone{{Name: "a", Key: "k", Tokens: "1/h"}}}
+	if err := h.Validate(); err == nil || !strings.Contains(err.Error(), "stream_usage") {
+		t.Errorf("stream_usage sometimes: %v, want an error naming stream_usage", err)
+	}
 }
 
 // FuzzRateLimitCaddyfile feeds arbitrary Caddyfile text to the parser:
@@ -38,6 +42,7 @@ func FuzzRateLimitCaddyfile(f *testing.F) {
 		"rag_rate_limit {\n redis redis://x:1/0\n zone a {\n key {remote_host}\n rate 5/s\n burst 2\n }\n}",
 		"rag_rate_limit {\n zone t {\n key k\n tokens 10/h\n max_keys 100\n }\n zone c {\n key k\n concurrent 1\n }\n}",
 		"rag_rate_limit {\n zone\n}",
+		"rag_rate_limit {\n stream_usage off\n zone a {\n key k\n tokens 5/m\n }\n}",
 	} {
 		f.Add(s)
 	}

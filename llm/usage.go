@@ -114,6 +114,9 @@ func modeFor(contentType, contentEncoding string) meterMode {
 	return modeInert
 }
 
+// Streaming reports whether the answer is read as server-sent events.
+func (m *UsageMeter) Streaming() bool { return m.mode == modeSSE }
+
 // Write watches p. It always returns len(p), nil.
 func (m *UsageMeter) Write(p []byte) (int, error) {
 	switch m.mode {
