@@ -203,6 +203,8 @@ func throughputReport(o throughputOptions, runs []run) string {
 		rps("cache-hit", "proxy-same", 0),
 		rps("ratelimit-local", "proxy-same", 0.95),
 		rps("ratelimit-tokens", "proxy-same", 0.95),
+		rps("ratelimit-tokens-off", "proxy-same", 0.95),
+		rps("ratelimit-tokens", "ratelimit-tokens-off", 0),
 		rps("ratelimit-local", "proxy-auth", 0),
 		rps("ratelimit-tokens", "proxy-auth", 0),
 		rps("proxy-auth", "proxy-same", 0),

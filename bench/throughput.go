@@ -19,7 +19,7 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -77,6 +77,7 @@ type bench struct {
 	respondURL, proxyURL, cacheURL string
 	fallbackURL, semanticURL       string
 	rateLocalURL, rateTokensURL    string
+	rateTokensOffURL               string
 	splitURL, splitHeadersURL      string
 	splitOneRouteURL               string
 	rateRedisURL                   string // empty without the ratelimit-redis scenario
@@ -126,7 +127,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 10
+	servers := 11
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -148,13 +149,14 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[4], fmt.Sprintf("\trag_cache semantic {\n\t\tsemantic\n\t}\n\treverse_proxy %s\n", up.Addr)) +
 		site(addrs[5], rateLimitSite("", "bench_local", "rate "+benchRate, up.Addr)) +
 		site(addrs[6], rateLimitSite("", "bench_tokens", "tokens "+benchTokens, up.Addr)) +
+		site(addrs[10], rateLimitSite("stream_usage off", "bench_tokens_off", "tokens "+benchTokens, up.Addr)) +
 		site(addrs[7], splitSite(up.Addr)) +
 		site(addrs[8], splitHeadersSite(up.Addr)) +
 		site(addrs[9], splitOneRouteSite(up.Addr))
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[10], rateLimitSite(rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[11]
+		cf += site(addrs[11], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[12]
 	}
 	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
@@ -169,6 +171,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		semanticURL:      "http://" + addrs[4] + chatPath,
 		rateLocalURL:     "http://" + addrs[5] + chatPath,
 		rateTokensURL:    "http://" + addrs[6] + chatPath,
+		rateTokensOffURL: "http://" + addrs[10] + chatPath,
 		splitURL:         "http://" + addrs[7] + chatPath,
 		splitHeadersURL:  "http://" + addrs[8] + chatPath,
 		splitOneRouteURL: "http://" + addrs[9] + chatPath,
@@ -176,8 +179,8 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[10] + chatPath
-		b.adminURL = "http://" + addrs[11]
+		b.rateRedisURL = "http://" + addrs[11] + chatPath
+		b.adminURL = "http://" + addrs[12]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -187,15 +190,15 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 }
 
 // rateLimitSite is a server body: rag_rate_limit with one zone keyed on
-// the Authorization header (limit is its "rate ..." or "tokens ..." line),
-// in Redis if redisURL is set, then reverse_proxy to upstream.
-func rateLimitSite(redisURL, zone, limit, upstream string) string {
-	redis := ""
-	if redisURL != "" {
-		redis = "\t\tredis " + redisURL + "\n"
+// the Authorization header (limit is its "rate ..." or "tokens ..." line)
+// and option, if any, as a line of its own ("redis <url>", say), then
+// reverse_proxy to upstream.
+func rateLimitSite(option, zone, limit, upstream string) string {
+	if option != "" {
+		option = "\t\t" + option + "\n"
 	}
 	return fmt.Sprintf("\trag_rate_limit {\n%s\t\tzone %s {\n\t\t\tkey {http.request.header.Authorization}\n\t\t\t%s\n\t\t}\n\t}\n\treverse_proxy %s\n",
-		redis, zone, limit, upstream)
+		option, zone, limit, upstream)
 }
 
 // splitSite is a server body: the A/B experiment, rag_split with
@@ -283,6 +286,7 @@ func (b *bench) checkRateLimits(same []byte) error {
 	fronts := []struct{ url, limit string }{
 		{b.rateLocalURL, "1000000000"},
 		{b.rateTokensURL, "1000000000000"},
+		{b.rateTokensOffURL, "1000000000000"},
 	}
 	if b.rateRedisURL != "" {
 		fronts = append(fronts, struct{ url, limit string }{b.rateRedisURL, "1000000000"})
@@ -300,7 +304,7 @@ func (b *bench) checkRateLimits(same []byte) error {
 			}
 			remaining = append(remaining, resp.Header.Get("RateLimit-Remaining"))
 		}
-		if f.url == b.rateTokensURL && remaining[1] == f.limit {
+		if (f.url == b.rateTokensURL || f.url == b.rateTokensOffURL) && remaining[1] == f.limit {
 			return fmt.Errorf("token zone: no tokens debited after an answer (remaining %v)", remaining)
 		}
 	}
@@ -363,6 +367,8 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.rateLocalURL, body: sameBody, header: rateLimitHeader}, nil
 	case "ratelimit-tokens":
 		return target{url: b.rateTokensURL, body: sameBody, header: rateLimitHeader}, nil
+	case "ratelimit-tokens-off":
+		return target{url: b.rateTokensOffURL, body: sameBody, header: rateLimitHeader}, nil
 	case "split":
 		return target{url: b.splitURL, body: sameBody, header: rateLimitHeader}, nil
 	case "split-one-route":
