@@ -58,8 +58,11 @@ func (w *answerWriter) WriteHeader(status int) {
 		h := w.Header()
 		w.cacheStatus = h.Get("X-Cache")
 		w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
-		if w.stripUsage && !w.meter.Streaming() {
+		switch {
+		case w.stripUsage && !w.meter.Streaming():
 			w.stripUsage = false // not a stream after all (an error, say)
+		case w.stripUsage:
+			h.Del("Content-Length") // the stream may come out shorter
 		}
 	}
 	w.ResponseWriter.WriteHeader(status)

@@ -42,16 +42,21 @@ func startHonestStream(t *testing.T) *honestStream {
 			IncludeUsage bool `json:"include_usage"`
 		}
 		_ = json.Unmarshal(req.StreamOptions, &opts)
-		w.Header().Set("Content-Type", "text/event-stream")
+		var out strings.Builder
 		for _, word := range []string{"Hello", " there"} {
-			fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q}}]}\n\n", word)
-			w.(http.Flusher).Flush()
+			fmt.Fprintf(&out, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q}}]}\n\n", word)
 		}
-		fmt.Fprint(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n")
+		out.WriteString("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n")
 		if opts.IncludeUsage {
-			fmt.Fprint(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3,\"total_tokens\":7}}\n\n")
+			out.WriteString("data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":3,\"total_tokens\":7}}\n\n")
 		}
-		fmt.Fprint(w, "data: [DONE]\n\n")
+		out.WriteString("data: [DONE]\n\n")
+		w.Header().Set("Content-Type", "text/event-stream")
+		if strings.HasPrefix(r.URL.Path, "/sized/") {
+			// Some servers declare a stream's length; stripping must not break it.
+			w.Header().Set("Content-Length", fmt.Sprint(out.Len()))
+		}
+		io.WriteString(w, out.String())
 	})
 	return u
 }
@@ -107,6 +112,14 @@ http://{SITE} {
 		t.Fatalf("upstream saw stream_options %s, want include_usage asked for", got)
 	}
 	eventually(t, "the stream's 7 tokens to be debited", func() bool { return spent("ask_on")-before == 7 })
+
+	// A stream of declared length still arrives whole, less the chunk.
+	resp, body = post(t, p.URL+"/sized/v1/chat/completions", `{"stream":true,"messages":[]}`, "X-Team", "red")
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, `"usage"`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
+		t.Fatalf("sized stream: %d %q", resp.StatusCode, body)
+	}
+	eventually(t, "the sized stream's 7 tokens to be debited", func() bool { return spent("ask_on")-before == 14 })
+	before += 7
 
 	// A client that asks for usage itself gets the chunk.
 	_, body = post(t, p.URL+"/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":true},"messages":[]}`, "X-Team", "red")
