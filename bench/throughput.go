@@ -360,26 +360,24 @@ func (b *bench) target(scenario string) (target, error) {
 	case "semantic-hit":
 		para := chatBody(paraphrase)
 		return target{url: b.semanticURL, body: func() []byte { return para }, wantCache: "SEMANTIC-HIT"}, nil
-	case "proxy-auth":
-		// proxy-same with the rate limit scenarios' Authorization header.
-		return target{url: b.proxyURL, body: sameBody, header: rateLimitHeader}, nil
-	case "ratelimit-local":
-		return target{url: b.rateLocalURL, body: sameBody, header: rateLimitHeader}, nil
-	case "ratelimit-tokens":
-		return target{url: b.rateTokensURL, body: sameBody, header: rateLimitHeader}, nil
-	case "ratelimit-tokens-off":
-		return target{url: b.rateTokensOffURL, body: sameBody, header: rateLimitHeader}, nil
-	case "split":
-		return target{url: b.splitURL, body: sameBody, header: rateLimitHeader}, nil
-	case "split-one-route":
-		return target{url: b.splitOneRouteURL, body: sameBody, header: rateLimitHeader}, nil
-	case "proxy-split-headers":
-		return target{url: b.splitHeadersURL, body: sameBody, header: rateLimitHeader}, nil
-	case "ratelimit-redis":
-		if b.rateRedisURL == "" {
-			return target{}, fmt.Errorf("ratelimit-redis: no Redis front started")
+	}
+	// The rate limit and split fronts key on the Authorization header;
+	// proxy-auth is proxy-same with it.
+	withAuth := map[string]string{
+		"proxy-auth":           b.proxyURL,
+		"ratelimit-local":      b.rateLocalURL,
+		"ratelimit-tokens":     b.rateTokensURL,
+		"ratelimit-tokens-off": b.rateTokensOffURL,
+		"ratelimit-redis":      b.rateRedisURL, // empty without the ratelimit-redis scenario
+		"split":                b.splitURL,
+		"split-one-route":      b.splitOneRouteURL,
+		"proxy-split-headers":  b.splitHeadersURL,
+	}
+	if url, ok := withAuth[scenario]; ok {
+		if url == "" {
+			return target{}, fmt.Errorf("%s: its front was not started", scenario)
 		}
-		return target{url: b.rateRedisURL, body: sameBody, header: rateLimitHeader}, nil
+		return target{url: url, body: sameBody, header: rateLimitHeader}, nil
 	}
 	return target{}, fmt.Errorf("unknown scenario %q (have %s)", scenario, strings.Join(scenarioNames, ", "))
 }

@@ -25,8 +25,7 @@ type answerWriter struct {
 	// completion (asked for by rag_rate_limit, not by the client) are
 	// metered but not passed on.
 	stripUsage bool
-	stripper   *llm.UsageChunkStripper
-	stripped   []byte // reused output buffer of the stripper
+	stripper   llm.UsageChunkStripper
 }
 
 var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
@@ -35,12 +34,8 @@ var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
 // has returned (and nothing holds it any more).
 func watchAnswer(w http.ResponseWriter) *answerWriter {
 	aw := answerWriters.Get().(*answerWriter)
-	stripped := aw.stripped[:0]
-	if cap(stripped) > 64<<10 {
-		stripped = nil // a long line passed through once: let it go
-	}
 	*aw = answerWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
-		meter: aw.meter, stripper: aw.stripper, stripped: stripped}
+		meter: aw.meter, stripper: aw.stripper}
 	if aw.meter == nil {
 		aw.meter = llm.NewUsageMeter("", "")
 	}
@@ -84,9 +79,6 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 // stripUsageChunks makes w drop the usage-only chunks of a streamed chat
 // completion on their way to the client (still metering them).
 func (w *answerWriter) stripUsageChunks() {
-	if w.stripper == nil {
-		w.stripper = new(llm.UsageChunkStripper)
-	}
 	w.stripper.Reset()
 	w.stripUsage = true
 }
@@ -95,9 +87,8 @@ func (w *answerWriter) stripUsageChunks() {
 // dropped: the meter sees all of p, the client what the stripper passes.
 func (w *answerWriter) writeStripped(p []byte) (int, error) {
 	_, _ = w.meter.Write(p)
-	w.stripped = w.stripper.Strip(w.stripped[:0], p)
-	if len(w.stripped) > 0 {
-		if _, err := w.ResponseWriter.Write(w.stripped); err != nil {
+	if out := w.stripper.Strip(p); len(out) > 0 {
+		if _, err := w.ResponseWriter.Write(out); err != nil {
 			w.clientGone = true
 			return 0, err
 		}

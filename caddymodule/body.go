@@ -28,41 +28,15 @@ func (*bufferedBody) Close() error { return nil }
 // whole reports whether b has not been read from yet.
 func (b *bufferedBody) whole() bool { return b.Len() == len(b.data) }
 
-// peekBody returns the request body if it is at most limit bytes. Either
-// way the body stays whole on the request for the handlers that follow:
-// a longer one is put back as the bytes read so far, then the rest.
-func peekBody(r *http.Request, limit int64) ([]byte, bool) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength > limit {
-		return nil, false
-	}
-	if b, ok := r.Body.(*bufferedBody); ok && b.whole() {
-		return b.data, int64(len(b.data)) <= limit
-	}
-	rest := r.Body
-	var head []byte
-	var err error
-	if r.ContentLength >= 0 {
-		// The server's body reader stops at the declared length.
-		head = make([]byte, r.ContentLength)
-		var n int
-		n, err = io.ReadFull(rest, head)
-		head = head[:n]
-	} else {
-		head, err = io.ReadAll(io.LimitReader(rest, limit+1))
-	}
-	if err != nil || int64(len(head)) > limit {
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(head), rest), rest}
-		return nil, false
-	}
-	setBody(r, head)
-	return head, true
-}
+// exactRead bounds the buffer allocated up front for a body of declared
+// length: a length a client declares but never sends costs no more.
+const exactRead = 64 << 10
 
-// readBody reads at most limit bytes of the body and puts a fresh reader
-// over them back on the request for the handlers that follow.
+// readBody returns the request body if it is at most limit bytes, and
+// errBodyTooLarge or the read error if not. Either way the body stays
+// whole on the request for the handlers that follow: once read, as a
+// buffer a later readBody takes without copying; when too large or
+// broken, as the bytes read so far, then the rest.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -73,12 +47,34 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		}
 		return b.data, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > limit {
+	if r.ContentLength > limit {
 		return nil, errBodyTooLarge
+	}
+	rest := r.Body
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= exactRead {
+		// One buffer of the right size; the server's body reader stops at
+		// the declared length.
+		body = make([]byte, n)
+		var read int
+		read, err = io.ReadFull(rest, body)
+		body = body[:read]
+		if err == io.EOF {
+			err = nil // nothing left (a body already drained); a cut-short one is io.ErrUnexpectedEOF
+		}
+	} else {
+		body, err = io.ReadAll(io.LimitReader(rest, limit+1))
+	}
+	if err == nil && int64(len(body)) > limit {
+		err = errBodyTooLarge
+	}
+	if err != nil {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), rest), rest}
+		return nil, err
 	}
 	setBody(r, body)
 	return body, nil

@@ -33,10 +33,10 @@ func TestReadBodyOnce(t *testing.T) {
 	}
 }
 
-// TestPeekBody: a body within the limit is returned and stays readable; a
-// longer one is not returned but reaches the next handler whole, with or
-// without a declared length.
-func TestPeekBody(t *testing.T) {
+// TestReadBodyLeavesItWhole: a body within the limit is returned and
+// stays readable; a longer one is refused but reaches the next handler
+// whole, with or without a declared length.
+func TestReadBodyLeavesItWhole(t *testing.T) {
 	for _, length := range []int64{-1, 0} { // unknown, or as declared
 		for _, body := range []string{`{"stream":true}`, strings.Repeat("x", 100)} {
 			r, _ := http.NewRequest(http.MethodPost, "/", io.NopCloser(strings.NewReader(body)))
@@ -44,9 +44,9 @@ func TestPeekBody(t *testing.T) {
 			if length == 0 {
 				r.ContentLength = int64(len(body))
 			}
-			got, ok := peekBody(r, 50)
-			if fits := len(body) <= 50; ok != fits || (fits && string(got) != body) {
-				t.Errorf("length %d, body %d bytes: peek %q, %v", length, len(body), got, ok)
+			got, err := readBody(r, 50)
+			if fits := len(body) <= 50; (err == nil) != fits || (fits && string(got) != body) || (!fits && err != errBodyTooLarge) {
+				t.Errorf("length %d, body %d bytes: read %q, %v", length, len(body), got, err)
 			}
 			if rest, err := io.ReadAll(r.Body); err != nil || string(rest) != body {
 				t.Errorf("length %d: next handler reads %q, %v", length, rest, err)

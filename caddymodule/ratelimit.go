@@ -57,7 +57,6 @@ type RateLimitHandler struct {
 	redisKey string
 	zones    []*zone // token zones first, then concurrent, then rate
 	tokens   bool    // some zone needs the answers' token usage
-	askUsage bool    // StreamUsage is "ask"
 	logger   *zap.Logger
 }
 
@@ -162,7 +161,6 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 		h.zones = append(h.zones, byKind[kind]...)
 	}
 	h.tokens = len(byKind["tokens"]) > 0
-	h.askUsage = h.StreamUsage != streamUsageOff
 	return nil
 }
 

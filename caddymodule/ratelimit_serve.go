@@ -80,7 +80,7 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 
 	aw := watchAnswer(w)
 	defer aw.release()
-	if h.askUsage {
+	if h.StreamUsage != streamUsageOff {
 		askStreamUsage(r, aw)
 	}
 	// Deferred, so that an answer reverse_proxy aborts with a panic (a
@@ -102,9 +102,9 @@ func askStreamUsage(r *http.Request, aw *answerWriter) {
 	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
 		return
 	}
-	body, ok := peekBody(r, maxAskBody)
-	if !ok {
-		return
+	body, err := readBody(r, maxAskBody)
+	if err != nil {
+		return // the upstream gets the body whole, and unasked
 	}
 	if asked, ok := llm.AskStreamUsage(body); ok {
 		setBody(r, asked)

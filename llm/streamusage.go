@@ -93,13 +93,21 @@ func AskStreamUsage(body []byte) (asked []byte, ok bool) {
 // A line longer than 1 MiB is not a usage chunk: it is passed on as it
 // comes instead of being held, so memory stays bounded.
 type UsageChunkStripper struct {
+	out       []byte // what Strip returns, reused
 	line      []byte // the start of a line whose end has not come yet
 	dropBlank bool   // the last line was a dropped chunk: drop its terminator
 	long      bool   // inside a line too long to hold: pass it through
 }
 
-// Strip appends to out the bytes of p the client should get.
-func (s *UsageChunkStripper) Strip(out, p []byte) []byte {
+// Strip returns the bytes of p the client should get, in a buffer that is
+// valid until the next call.
+func (s *UsageChunkStripper) Strip(p []byte) []byte {
+	s.out = s.strip(s.out[:0], p)
+	return s.out
+}
+
+// strip appends to out the bytes of p the client should get.
+func (s *UsageChunkStripper) strip(out, p []byte) []byte {
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if s.long {
@@ -151,14 +159,10 @@ func (s *UsageChunkStripper) pass(out, line []byte) []byte {
 // Rest returns the start of a line the stream ended in the middle of.
 func (s *UsageChunkStripper) Rest() []byte { return s.line }
 
-// Reset readies s for a new stream, keeping its buffer unless it grew
+// Reset readies s for a new stream, keeping its buffers unless they grew
 // larger than 64 KiB.
 func (s *UsageChunkStripper) Reset() {
-	line := s.line[:0]
-	if cap(line) > maxPooledBuf {
-		line = nil
-	}
-	*s = UsageChunkStripper{line: line}
+	*s = UsageChunkStripper{out: reusable(s.out), line: reusable(s.line)}
 }
 
 // usageOnlyChunk reports whether data (an SSE data field) is a chat

@@ -84,9 +84,9 @@ func TestUsageChunkStripper(t *testing.T) {
 	// Every way of cutting the stream in two gives the same result.
 	for cut := 0; cut <= len(strippedStream); cut++ {
 		var s UsageChunkStripper
-		out := s.Strip(nil, []byte(strippedStream[:cut]))
-		out = s.Strip(out, []byte(strippedStream[cut:]))
-		if string(out) != want || len(s.Rest()) != 0 {
+		out := string(s.Strip([]byte(strippedStream[:cut])))
+		out += string(s.Strip([]byte(strippedStream[cut:])))
+		if out != want || len(s.Rest()) != 0 {
 			t.Fatalf("cut at %d: got %q (rest %q), want %q", cut, out, s.Rest(), want)
 		}
 	}
@@ -94,21 +94,21 @@ func TestUsageChunkStripper(t *testing.T) {
 	// and an unfinished line (returned by Rest).
 	keep := "data: {\"choices\":[{\"delta\":{}}],\"usage\":{\"total_tokens\":7}}\r\n\r\n: ping\n\ndata: {\"choices\":[],\"usage\":null}\n\ndata: {\"choi"
 	var s UsageChunkStripper
-	if out := s.Strip(nil, []byte(keep)); string(out)+string(s.Rest()) != keep {
+	if out := s.Strip([]byte(keep)); string(out)+string(s.Rest()) != keep {
 		t.Fatalf("got %q + rest %q, want all of %q", out, s.Rest(), keep)
 	}
 	// A CRLF usage chunk goes with its blank line.
 	s.Reset()
-	if out := s.Strip(nil, []byte("data: {\"choices\":[],\"usage\":{\"total_tokens\":1}}\r\n\r\ndata: [DONE]\r\n\r\n")); string(out) != "data: [DONE]\r\n\r\n" {
+	if out := s.Strip([]byte("data: {\"choices\":[],\"usage\":{\"total_tokens\":1}}\r\n\r\ndata: [DONE]\r\n\r\n")); string(out) != "data: [DONE]\r\n\r\n" {
 		t.Fatalf("CRLF: got %q", out)
 	}
 	// A line too long to hold passes through as it comes.
 	s.Reset()
 	long := "data: " + strings.Repeat("x", maxSSELine+10)
-	out := s.Strip(nil, []byte(long[:maxSSELine/2]))
-	out = s.Strip(out, []byte(long[maxSSELine/2:]))
-	out = s.Strip(out, []byte("\n\ndata: [DONE]\n\n"))
-	if string(out) != long+"\n\ndata: [DONE]\n\n" || len(s.line) != 0 {
+	out := string(s.Strip([]byte(long[:maxSSELine/2])))
+	out += string(s.Strip([]byte(long[maxSSELine/2:])))
+	out += string(s.Strip([]byte("\n\ndata: [DONE]\n\n")))
+	if out != long+"\n\ndata: [DONE]\n\n" || len(s.line) != 0 {
 		t.Fatalf("long line: got %d bytes, held %d", len(out), len(s.line))
 	}
 }

@@ -89,11 +89,15 @@ func NewUsageMeter(contentType, contentEncoding string) *UsageMeter {
 // Reset readies m for a new answer with the given Content-Type and
 // Content-Encoding. It keeps m's buffer unless it is larger than 64 KiB.
 func (m *UsageMeter) Reset(contentType, contentEncoding string) {
-	buf := m.buf[:0]
-	if cap(buf) > maxPooledBuf {
-		buf = nil
+	*m = UsageMeter{mode: modeFor(contentType, contentEncoding), buf: reusable(m.buf)}
+}
+
+// reusable returns b emptied, or nil if it is too large to keep.
+func reusable(b []byte) []byte {
+	if cap(b) > maxPooledBuf {
+		return nil
 	}
-	*m = UsageMeter{mode: modeFor(contentType, contentEncoding), buf: buf}
+	return b[:0]
 }
 
 func modeFor(contentType, contentEncoding string) meterMode {
@@ -161,10 +165,7 @@ func (m *UsageMeter) writeJSON(p []byte) {
 	}
 	if len(m.buf)+len(p) > maxJSONBody {
 		m.overflow = true
-		m.buf = m.buf[:0]
-		if cap(m.buf) > maxPooledBuf {
-			m.buf = nil
-		}
+		m.buf = reusable(m.buf)
 		return
 	}
 	m.buf = append(m.buf, p...)
