@@ -16,8 +16,9 @@ var (
 	// ErrDuplicateFeedback means the request already has feedback; the
 	// first score stands.
 	ErrDuplicateFeedback = errors.New("split: request already has feedback")
-	// ErrBadScore means the score is NaN or infinite.
-	ErrBadScore = errors.New("split: feedback score must be a finite number")
+	// ErrBadScore means the score is NaN, infinite, or larger in
+	// magnitude than MaxScore.
+	ErrBadScore = errors.New("split: feedback score must be a finite number between -1e15 and 1e15")
 )
 
 // Memory defaults: a day of feedback delay, and at most this many ids
@@ -29,7 +30,10 @@ const (
 
 // Remember records that variant served requestID at now, so feedback on
 // that request can be attributed later. Empty ids are ignored. Remembering
-// an id again re-attributes it to the latest request.
+// an id again re-attributes it to the latest request and lets it be rated
+// again, so requestID must be one the caller issued (unguessable and
+// unique), never one a client chose: a client that can pick ids can score
+// other clients' requests, or the same request over and over.
 func (e *Experiment) Remember(requestID, variant string, now time.Time) {
 	if requestID == "" {
 		return
@@ -38,16 +42,18 @@ func (e *Experiment) Remember(requestID, variant string, now time.Time) {
 }
 
 // Feedback attributes score to the variant that served requestID and
-// returns that variant's name. Each request takes one score.
+// returns that variant's name. Each request takes one score. A score that
+// is NaN, infinite or beyond ±MaxScore is refused with ErrBadScore and
+// does not use the request up.
 func (e *Experiment) Feedback(requestID string, score float64, now time.Time) (variant string, err error) {
-	if math.IsNaN(score) || math.IsInf(score, 0) {
+	if !(math.Abs(score) <= MaxScore) { // NaN fails every comparison
 		return "", ErrBadScore
 	}
 	variant, err = e.memory.claim(requestID, now)
 	if err != nil {
 		return "", err
 	}
-	e.Variant(variant).feedback.add(score)
+	e.Variant(variant).feedback.add(score) // cannot refuse a score within MaxScore
 	return variant, nil
 }
 
