@@ -16,9 +16,9 @@ func init() {
 	caddy.RegisterModule(SplitHandler{})
 }
 
-// Headers of the rag_split handler: X-RAG-Variant (the default override
-// header and the answer's variant) and X-Request-ID, in canonical form so
-// that Header.Get and Set need not allocate one on every request.
+// Headers of the rag_split handler: X-RAG-Variant (the answer's variant)
+// and X-Request-ID, in canonical form so that Header.Get and Set need not
+// allocate one on every request.
 const (
 	variantHeader   = "X-Rag-Variant"
 	requestIDHeader = "X-Request-Id"
@@ -34,9 +34,12 @@ const (
 // Assignment is by weight: sticky on the `sticky` placeholder (a stable
 // hash, so a user lands on the same variant on every instance and after
 // restarts, and changing weights moves as few users as possible), random
-// when it is empty, and forced by the override header for testing.
-// Answers carry `X-RAG-Variant` and `X-Request-ID` (an incoming one is
-// kept); the access log gets `rag_variant` and `rag_request_id`.
+// when it is empty, and, only when `override_header` names one, forced by
+// a request header for testing. Answers carry `X-RAG-Variant` and
+// `X-Request-ID`, always a new unguessable id that rag_feedback accepts
+// once (a client's own X-Request-ID is not trusted: it only reaches the
+// access log, as `rag_client_request_id`); the access log gets
+// `rag_variant` and `rag_request_id`.
 //
 // Experiments live in this process by name and outlive config reloads;
 // the admin API reports them at /rag/experiments.
@@ -55,7 +58,10 @@ type SplitHandler struct {
 	Variants []SplitVariant `json:"variants,omitempty"`
 
 	// Request header that forces a variant by name (unknown names are
-	// ignored); "off" disables it. Default: X-RAG-Variant.
+	// ignored), e.g. "X-RAG-Variant". Any client can then pick its
+	// variant, and skew the experiment's counts and feedback, so enable
+	// it for testing or behind a proxy that strips the header from
+	// untrusted callers. Default: empty, off ("off" is off too).
 	OverrideHeader string `json:"override_header,omitempty"`
 
 	// How long rag_feedback can attribute a score to a request. Default:
@@ -113,10 +119,7 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("rag_split %q: %v", h.Experiment, err)
 	}
-	if h.OverrideHeader == "" {
-		h.OverrideHeader = variantHeader
-	}
-	if h.OverrideHeader != "off" {
+	if h.OverrideHeader != "" && h.OverrideHeader != "off" {
 		h.overrideHeader = http.CanonicalHeaderKey(h.OverrideHeader)
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {

@@ -159,6 +159,7 @@ http://{SITE} {
 		rag_split binary {
 			variant control 50
 			variant treatment 50
+			override_header X-RAG-Variant
 		}
 		rag_cache {
 			scope shared
@@ -171,6 +172,7 @@ http://{SITE} {
 		rag_split rating {
 			variant control 50
 			variant treatment 50
+			override_header X-RAG-Variant
 		}
 		@treatment vars {rag.variant} treatment
 		reverse_proxy @treatment {TREATMENT}

@@ -24,15 +24,20 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	v := &h.variants[h.variantFor(r, repl)]
 
-	id := r.Header.Get(requestIDHeader)
-	if !validRequestID(id) {
-		id = newRequestID()
-		r.Header[requestIDHeader] = []string{id} // the upstream logs the same id
+	// The id is always ours: feedback is attributed by it, so a client
+	// that chose it could score requests it never got, or replay another
+	// client's id to score that request again. A client's own id only
+	// reaches the access log.
+	clientID := r.Header.Get(requestIDHeader)
+	if !validRequestID(clientID) {
+		clientID = ""
 	}
+	id := newRequestID()
+	r.Header[requestIDHeader] = []string{id} // the upstream logs the same id
 	repl.Set("rag.variant", v.name)
 	repl.Set("rag.request_id", id)
 	caddyhttp.SetVar(r.Context(), variantVar, v.name)
-	setLogField(r, splitLogFields(v.name, id))
+	setLogField(r, splitLogFields(v.name, id, clientID))
 	// One allocation for both answer headers; each keeps its own slice.
 	vals := []string{v.name, id}
 	hdr := w.Header()
@@ -72,24 +77,28 @@ func (v *splitVariant) record(aw *answerWriter, err error, elapsed time.Duration
 	v.duration.Observe(elapsed.Seconds())
 }
 
-// splitLogFields is one access-log field that writes rag_variant and
-// rag_request_id at the top level: ExtraLogFields.Set clears a cache of
-// log handlers on every call, so one call beats two.
-func splitLogFields(variant, requestID string) zap.Field {
+// splitLogFields is one access-log field that writes rag_variant,
+// rag_request_id and, when the client sent one, rag_client_request_id at
+// the top level: ExtraLogFields.Set clears a cache of log handlers on
+// every call, so one call beats several.
+func splitLogFields(variant, requestID, clientID string) zap.Field {
 	return zap.Field{Key: "rag_split", Type: zapcore.InlineMarshalerType,
-		Interface: splitLog{variant, requestID}}
+		Interface: splitLog{variant, requestID, clientID}}
 }
 
-type splitLog struct{ variant, requestID string }
+type splitLog struct{ variant, requestID, clientID string }
 
 func (l splitLog) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("rag_variant", l.variant)
 	enc.AddString("rag_request_id", l.requestID)
+	if l.clientID != "" {
+		enc.AddString("rag_client_request_id", l.clientID)
+	}
 	return nil
 }
 
-// validRequestID accepts an incoming request id that is safe to echo and
-// log: 1 to 200 visible ASCII characters.
+// validRequestID accepts a request id that is safe to log or echo: 1 to
+// 200 visible ASCII characters.
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 200 {
 		return false
