@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -28,15 +29,31 @@ const maxFeedbackBody = 64 << 10
 //	POST {"request_id": "<X-Request-ID of the answer>", "score": <number>}
 //
 // Thumbs up/down are 1/0 (compared as proportions); any other number is a
-// rating (compared by mean). Malformed input and unknown or expired
-// request ids get 400, a second score for one request 409, each with an
-// OpenAI-shaped JSON error. It answers every request that reaches it.
+// rating (compared by mean). Only ids rag_split issued count, once each.
+// Malformed input, a score that is not a number within score_range, and
+// unknown or expired request ids get 400, a second score for one request
+// 409, each with an OpenAI-shaped JSON error; a refused score does not use
+// the request up. It answers every request that reaches it.
 type FeedbackHandler struct {
 	// Name of the experiment, as given to rag_split. Required.
 	Experiment string `json:"experiment"`
 
-	experiment *split.Experiment
+	// Smallest and largest score accepted, [min, max], finite, min < max,
+	// each within ±1e15 (split.MaxScore). A score outside gets 400, so one
+	// caller cannot drag a mean far, nor overflow the statistics. Several
+	// rag_feedback handlers of one experiment should share one range.
+	// Default: [-100, 100].
+	ScoreRange []float64 `json:"score_range,omitempty"`
+
+	experiment         *split.Experiment
+	minScore, maxScore float64
 }
+
+// Default score range: thumbs (0/1), ratings, and signed scores alike.
+const (
+	defaultMinScore = -100
+	defaultMaxScore = 100
+)
 
 // CaddyModule returns the Caddy module information.
 func (FeedbackHandler) CaddyModule() caddy.ModuleInfo {
@@ -52,10 +69,29 @@ func (h *FeedbackHandler) Provision(ctx caddy.Context) error {
 	if h.Experiment == "" {
 		return fmt.Errorf("rag_feedback: experiment name is required")
 	}
+	h.minScore, h.maxScore = defaultMinScore, defaultMaxScore
+	if h.ScoreRange != nil {
+		if err := checkScoreRange(h.ScoreRange); err != nil {
+			return fmt.Errorf("rag_feedback %q: %v", h.Experiment, err)
+		}
+		h.minScore, h.maxScore = h.ScoreRange[0], h.ScoreRange[1]
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	h.experiment = acquireExperiment(h.Experiment)
+	return nil
+}
+
+// checkScoreRange validates a configured [min, max].
+func checkScoreRange(r []float64) error {
+	if len(r) != 2 {
+		return fmt.Errorf("score_range must be [min, max], got %d numbers", len(r))
+	}
+	lo, hi := r[0], r[1]
+	if !(lo >= -split.MaxScore && hi <= split.MaxScore && lo < hi) { // NaN fails too
+		return fmt.Errorf("score_range must be finite, min < max, within ±%g; got [%g, %g]", split.MaxScore, lo, hi)
+	}
 	return nil
 }
 
@@ -69,8 +105,24 @@ func (h *FeedbackHandler) Cleanup() error {
 
 // feedbackRequest is the body rag_feedback accepts.
 type feedbackRequest struct {
-	RequestID *string  `json:"request_id"`
-	Score     *float64 `json:"score"`
+	RequestID *string `json:"request_id"`
+	// Score is kept raw, so that a string, a boolean or a number too large
+	// for a float64 is told apart from malformed JSON.
+	Score json.RawMessage `json:"score"`
+}
+
+// parseScore reads a JSON number within [lo, hi]; ok is false for anything
+// else: another JSON type, a number that overflows a float64, or one out
+// of range.
+func parseScore(raw json.RawMessage, lo, hi float64) (score float64, ok bool) {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || !(x >= lo && x <= hi) {
+		return 0, false
+	}
+	return x, true
 }
 
 func (h *FeedbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
@@ -101,11 +153,22 @@ func (h *FeedbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ ca
 	case req.RequestID == nil || *req.RequestID == "":
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_request_id", "request_id is required: the X-Request-ID of the answer")
 		return nil
-	case req.Score == nil:
+	case len(req.Score) == 0 || string(req.Score) == "null":
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "missing_score", "score is required: 1 or 0 for thumbs up or down, or a rating")
 		return nil
 	}
-	variant, err := h.experiment.Feedback(*req.RequestID, *req.Score, time.Now())
+	score, ok := parseScore(req.Score, h.minScore, h.maxScore)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_score",
+			fmt.Sprintf("score must be a number from %g to %g", h.minScore, h.maxScore))
+		return nil
+	}
+	if !validRequestID(*req.RequestID) { // not one rag_split issues: no need to look, nor to echo it
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "unknown_request_id",
+			fmt.Sprintf("experiment %q served no recent request with that id", h.Experiment))
+		return nil
+	}
+	variant, err := h.experiment.Feedback(*req.RequestID, score, time.Now())
 	switch {
 	case errors.Is(err, split.ErrUnknownRequest):
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "unknown_request_id",
@@ -119,7 +182,7 @@ func (h *FeedbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ ca
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_score", err.Error())
 		return nil
 	}
-	out, _ := json.Marshal(map[string]any{"experiment": h.Experiment, "request_id": *req.RequestID, "variant": variant, "score": *req.Score})
+	out, _ := json.Marshal(map[string]any{"experiment": h.Experiment, "request_id": *req.RequestID, "variant": variant, "score": score})
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(out)
 	return nil

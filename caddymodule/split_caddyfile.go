@@ -19,7 +19,7 @@ func parseSplitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //	rag_split <experiment> {
 //		sticky            <placeholder>
 //		variant           <name> <weight>
-//		override_header   <header> | off
+//		override_header   <header> | off   # default off
 //		feedback_window   <duration>
 //		feedback_requests <n>
 //	}
@@ -74,14 +74,34 @@ func parseFeedbackCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
 //
-//	rag_feedback <experiment>
+//	rag_feedback <experiment> {
+//		score_range <min> <max>   # default -100 100
+//	}
 func (f *FeedbackHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if err := parseArg(d, &f.Experiment); err != nil {
 		return err
 	}
-	if d.NextBlock(0) {
-		return d.Errf("rag_feedback takes no options")
+	for d.NextBlock(0) {
+		switch opt := d.Val(); opt {
+		case "score_range":
+			var lo, hi string
+			if !d.AllArgs(&lo, &hi) {
+				return d.ArgErr()
+			}
+			l, err1 := strconv.ParseFloat(lo, 64)
+			h, err2 := strconv.ParseFloat(hi, 64)
+			r := []float64{l, h}
+			if err1 != nil || err2 != nil {
+				return d.Errf("score_range: want two numbers, got %q %q", lo, hi)
+			}
+			if err := checkScoreRange(r); err != nil {
+				return d.Err(err.Error())
+			}
+			f.ScoreRange = r
+		default:
+			return d.Errf("unrecognized rag_feedback option %q: it has no options but score_range", opt)
+		}
 	}
 	return nil
 }
