@@ -124,8 +124,9 @@ usage (cache hits are free):
     -d '{"model":"mock-model","messages":[{"role":"user","content":"Tell me a long story"}]}'
 
 An A/B experiment splits callers between "control" and "treatment" (sticky
-per address; X-RAG-Variant forces one). Every answer has X-Request-ID;
-score it, then read the report with its significance tests:
+per address; the demo enables override_header, so X-RAG-Variant forces
+one). Every answer has a new X-Request-ID, which takes one score; score
+it, then read the report with its significance tests:
 
   curl -si http://%[3]s/v1/chat/completions -H 'X-RAG-Variant: treatment' \
     -d '{"model":"mock-model","messages":[{"role":"user","content":"What is RAG?"}]}'
