@@ -20,6 +20,7 @@ type Decision struct {
 	Remaining  int64         // what is left of it now
 	Reset      time.Duration // until the quota is whole again (rate, tokens)
 	RetryAfter time.Duration // when refused: until a retry can succeed
+	Full       bool          // refused: a new key found the zone's key table full of live keys
 }
 
 // Rate is a GCRA limit: Count requests per Per on average, of which up to

@@ -72,3 +72,63 @@ func (l *TokenLimiter) Spend(key string, b Budget, tokens int64, now time.Time) 
 	}
 	return err
 }
+
+// Reservation is tokens a request holds in a budget until its answer is
+// known; Settle replaces them by what the answer cost.
+type Reservation struct {
+	key    string // the key as given (local) or its Redis key
+	end    int64  // the end of the window debited, Unix nanoseconds
+	tokens int64  // tokens reserved
+	remote bool   // reserved in Redis
+}
+
+// Tokens returns the tokens reserved.
+func (r Reservation) Tokens() int64 { return r.tokens }
+
+// Reserve says whether key has tokens left in this window (spent and
+// reserved below the budget) and, if so, debits tokens at once, in one
+// atomic step: N requests at the same moment cannot all pass a check made
+// before any of them is debited. A refused request reserves nothing. A
+// non-nil error (wrapping ErrRemoteDown) means Redis failed and the local
+// budget decided (and holds the reservation).
+func (l *TokenLimiter) Reserve(key string, b Budget, tokens int64, now time.Time) (Decision, Reservation, error) {
+	tokens = clampTokens(tokens)
+	if l.remote != nil {
+		rk := redisKey(l.zone, "tokens", key)
+		n := now.UnixNano()
+		end := b.windowEnd(n)
+		d, err := l.remote.reserve(rk, b, tokens, end, end-n)
+		if err == nil {
+			return d, Reservation{key: rk, end: end, tokens: tokens, remote: true}, nil
+		}
+		d, end = l.local.Reserve(key, b, tokens, now)
+		return d, Reservation{key: key, end: end, tokens: tokens}, err
+	}
+	d, end := l.local.Reserve(key, b, tokens, now)
+	return d, Reservation{key: key, end: end, tokens: tokens}, nil
+}
+
+// Settle replaces reservation r, made for key, by the tokens spent: the
+// difference is given back or debited. If r's window is over, spent is
+// debited from the current window. When Redis fails, spent is debited
+// locally, and the error says so.
+func (l *TokenLimiter) Settle(key string, b Budget, r Reservation, spent int64, now time.Time) error {
+	spent = clampTokens(spent)
+	if !r.remote {
+		l.local.Settle(key, b, r.end, r.tokens, spent, now)
+		return nil
+	}
+	cur := b.windowEnd(now.UnixNano())
+	delta, end := spent-r.tokens, r.end
+	if end != cur {
+		delta, end = spent, cur
+	}
+	if delta == 0 {
+		return nil
+	}
+	err := l.remote.settle(r.key, delta, end)
+	if err != nil {
+		l.local.Spend(key, b, spent, now)
+	}
+	return err
+}

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"sync/atomic"
 	"time"
 )
 
@@ -72,8 +73,8 @@ func (w *Windows) Check(key string, b Budget, now time.Time) Decision {
 	return budgetDecision(b, u.used, end-n)
 }
 
-// budgetDecision reports a budget with used tokens spent and reset left in
-// its window.
+// budgetDecision reports a budget with used tokens spent (or reserved) and
+// reset left in its window.
 func budgetDecision(b Budget, used, reset int64) Decision {
 	d := Decision{Allowed: used < b.Tokens, Limit: b.Tokens, Remaining: max(b.Tokens-used, 0), Reset: time.Duration(reset)}
 	if !d.Allowed {
@@ -82,11 +83,13 @@ func budgetDecision(b Budget, used, reset int64) Decision {
 	return d
 }
 
-// Spend debits tokens from key's budget in the current window.
-func (w *Windows) Spend(key string, b Budget, tokens int64, now time.Time) {
-	if tokens <= 0 {
-		return
-	}
+// Reserve is Check and a debit of tokens in one step, under the key's
+// lock: when key has budget left (spent and reserved below the budget),
+// tokens are debited at once and the decision is allowed; otherwise
+// nothing changes. The decision's Remaining is what is left after the
+// debit. It returns the end of the window debited, for Settle.
+func (w *Windows) Reserve(key string, b Budget, tokens int64, now time.Time) (Decision, int64) {
+	tokens = clampTokens(tokens)
 	n := now.UnixNano()
 	end := b.windowEnd(n)
 	s, h := w.t.shard(key)
@@ -95,9 +98,57 @@ func (w *Windows) Spend(key string, b Budget, tokens int64, now time.Time) {
 	if u.end != end {
 		u = usage{end: end}
 	}
-	u.used += tokens
+	d := budgetDecision(b, u.used, end-n)
+	if d.Allowed {
+		u.used += tokens
+		w.t.put(s, h, u, n)
+		d.Remaining = max(b.Tokens-u.used, 0)
+	}
+	s.mu.Unlock()
+	return d, end
+}
+
+// Settle replaces tokens reserved in the window ending at end by the
+// tokens actually spent. If that window is over, the spent tokens are
+// debited from the current one instead. A count never goes below zero
+// (the key may have been dropped and started over meanwhile).
+func (w *Windows) Settle(key string, b Budget, end, reserved, spent int64, now time.Time) {
+	reserved, spent = clampTokens(reserved), clampTokens(spent)
+	n := now.UnixNano()
+	cur := b.windowEnd(n)
+	delta := spent - reserved
+	if end != cur {
+		delta = spent
+	}
+	if delta == 0 {
+		return
+	}
+	s, h := w.t.shard(key)
+	s.mu.Lock()
+	u := s.m[h]
+	if u.end != cur {
+		u = usage{end: cur}
+		if delta < 0 {
+			s.mu.Unlock()
+			return
+		}
+	}
+	u.used = max(u.used+delta, 0)
 	w.t.put(s, h, u, n)
 	s.mu.Unlock()
+}
+
+// MaxTokens bounds one reservation or debit, so sums cannot overflow.
+const MaxTokens = 1 << 50
+
+func clampTokens(n int64) int64 { return min(max(n, 0), MaxTokens) }
+
+// Spend debits tokens from key's budget in the current window.
+func (w *Windows) Spend(key string, b Budget, tokens int64, now time.Time) {
+	if tokens <= 0 {
+		return
+	}
+	w.Settle(key, b, b.windowEnd(now.UnixNano()), 0, tokens, now)
 }
 
 // Sweep forgets keys whose window is over.
@@ -110,11 +161,19 @@ func (w *Windows) Keys() int { return w.t.len() }
 func (w *Windows) Evicted() int64 { return w.t.evicted.Load() }
 
 // Inflight counts requests in flight per key. It is safe for concurrent use.
-type Inflight struct{ t *table[int64] }
+//
+// Every key it holds has a request in flight (a key is forgotten with its
+// last release), so it never drops one to make room: a new key that finds
+// its share of the table full is refused (Decision.Full), and the keys
+// already in flight keep their counts.
+type Inflight struct {
+	t    *table[int64]
+	full atomic.Int64
+}
 
 // NewInflight returns a counter tracking at most maxKeys keys.
 func NewInflight(maxKeys int) *Inflight {
-	return &Inflight{newTable(maxKeys, func(n, _ int64) bool { return n <= 0 })}
+	return &Inflight{t: newTable(maxKeys, func(n, _ int64) bool { return n <= 0 })}
 }
 
 // Acquire takes one of key's max slots. When it is allowed, release must
@@ -122,10 +181,15 @@ func NewInflight(maxKeys int) *Inflight {
 func (c *Inflight) Acquire(key string, max int64) (d Decision, release func()) {
 	s, h := c.t.shard(key)
 	s.mu.Lock()
-	n := s.m[h]
+	n, ok := s.m[h]
 	if n >= max {
 		s.mu.Unlock()
 		return Decision{Limit: max, RetryAfter: time.Second}, nil
+	}
+	if !ok && len(s.m) >= c.t.maxPerShard {
+		s.mu.Unlock()
+		c.full.Add(1)
+		return Decision{Limit: max, RetryAfter: time.Second, Full: true}, nil
 	}
 	c.t.put(s, h, n+1, 0)
 	s.mu.Unlock()
@@ -135,7 +199,7 @@ func (c *Inflight) Acquire(key string, max int64) (d Decision, release func()) {
 func (c *Inflight) release(s *shard[int64], h uint64) {
 	s.mu.Lock()
 	switch n, ok := s.m[h]; {
-	case !ok: // dropped to stay within maxKeys
+	case !ok: // not held (cannot happen: in-flight keys are never dropped)
 	case n <= 1:
 		delete(s.m, h)
 	default:
@@ -147,5 +211,10 @@ func (c *Inflight) release(s *shard[int64], h uint64) {
 // Keys returns the number of keys with requests in flight.
 func (c *Inflight) Keys() int { return c.t.len() }
 
-// Evicted returns how many live keys were dropped to stay within maxKeys.
+// Evicted returns how many live keys were dropped to stay within maxKeys:
+// always 0, an in-flight key is never dropped.
 func (c *Inflight) Evicted() int64 { return c.t.evicted.Load() }
+
+// Full returns how many requests of new keys were refused because the
+// table was full of keys with requests in flight.
+func (c *Inflight) Full() int64 { return c.full.Load() }

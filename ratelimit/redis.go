@@ -148,3 +148,58 @@ func (r *Redis) spend(key string, tokens, end int64) error {
 		return err
 	})
 }
+
+// reserveScript is a token budget's check and debit in one step: while
+// the window's count (spent and reserved) is below the budget, the
+// reservation is added. It returns {allowed, count after}.
+var reserveScript = redis.NewScript(`
+local budget = tonumber(ARGV[1])
+local tokens = tonumber(ARGV[2])
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if used >= budget then
+	return {0, used}
+end
+used = redis.call('INCRBY', KEYS[1], tokens)
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return {1, used}
+`)
+
+// settleScript adds a (possibly negative) difference to a window's count,
+// never taking it below zero.
+var settleScript = redis.NewScript(`
+local used = redis.call('INCRBY', KEYS[1], ARGV[1])
+if used < 0 then
+	redis.call('SET', KEYS[1], '0')
+	used = 0
+end
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return used
+`)
+
+// expireAt is when a window's counter may go: a minute after the window.
+func expireAt(end int64) int64 { return time.Unix(0, end).Add(time.Minute).UnixMilli() }
+
+func (r *Redis) reserve(key string, b Budget, tokens, end, reset int64) (d Decision, err error) {
+	err = r.call(func(ctx context.Context) error {
+		res, err := reserveScript.Run(ctx, r.client, []string{windowKey(key, end)}, b.Tokens, tokens, expireAt(end)).Int64Slice()
+		if err != nil {
+			return err
+		}
+		if len(res) != 2 {
+			return fmt.Errorf("reserve script: %d results", len(res))
+		}
+		d = budgetDecision(b, res[1], reset)
+		d.Allowed = res[0] == 1
+		if d.Allowed {
+			d.RetryAfter = 0
+		}
+		return nil
+	})
+	return d, err
+}
+
+func (r *Redis) settle(key string, delta, end int64) error {
+	return r.call(func(ctx context.Context) error {
+		return settleScript.Run(ctx, r.client, []string{windowKey(key, end)}, delta, expireAt(end)).Err()
+	})
+}
