@@ -38,21 +38,34 @@ func newPlaceholder(text string) placeholder {
 
 // render returns the text with its placeholders replaced; unknown ones
 // become empty, as with ReplaceAll(text, ""). A request header renders as
-// Caddy renders it: its values joined by commas.
+// its FIRST value (what Header.Get, and so most upstreams, read), not as
+// Caddy renders it (all values joined by commas): a key, scope or sticky
+// value must not change when a client repeats a header with junk after
+// the value the upstream uses.
 func (p placeholder) render(r *http.Request, repl *caddy.Replacer) string {
 	switch {
 	case p.header != "":
-		switch vals := r.Header[p.header]; len(vals) {
-		case 0:
-			return ""
-		case 1:
+		if vals := r.Header[p.header]; len(vals) > 0 {
 			return vals[0]
-		default:
-			return strings.Join(vals, ",")
 		}
+		return ""
 	case p.name != "":
+		if strings.HasPrefix(p.name, requestHeaderPrefix) {
+			return "" // {http.request.header.}: no such header
+		}
 		s, _ := repl.GetString(p.name)
 		return s
+	case !strings.Contains(p.text, requestHeaderPrefix):
+		return repl.ReplaceAll(p.text, "")
 	}
-	return repl.ReplaceAll(p.text, "")
+	s, _ := repl.ReplaceFunc(p.text, func(key string, val any) (any, error) {
+		if field, ok := strings.CutPrefix(key, requestHeaderPrefix); ok {
+			if vals := r.Header[textproto.CanonicalMIMEHeaderKey(field)]; len(vals) > 0 {
+				return vals[0], nil
+			}
+			return "", nil
+		}
+		return val, nil
+	})
+	return s
 }
