@@ -12,8 +12,16 @@ import (
 	"strings"
 )
 
-// ErrMalformedJSON reports a request body that is not one well-formed JSON value.
+// ErrMalformedJSON reports a request body that is not one well-formed JSON
+// value (or is nested deeper than 10,000 levels, as encoding/json refuses).
 var ErrMalformedJSON = errors.New("malformed JSON body")
+
+// ErrAmbiguousJSON reports a body that backends could read in different
+// ways, so that no canonical form is safe: an object with a duplicate key
+// (first-key-wins and last-key-wins parsers disagree), invalid UTF-8, or a
+// lone surrogate escape (decoders replace both with U+FFFD, merging
+// different bodies). Such a request must bypass the cache.
+var ErrAmbiguousJSON = errors.New("ambiguous JSON body")
 
 // Canonicalizer rewrites a JSON request body into a canonical form: object
 // keys sorted, insignificant whitespace removed, numbers kept as written and
@@ -38,12 +46,17 @@ func NewCanonicalizer(ignoreFields []string) *Canonicalizer {
 
 // Canonicalize returns the canonical form of body. An empty (or all
 // whitespace) body canonicalizes to nil. Anything that is not exactly one
-// JSON value returns ErrMalformedJSON.
+// JSON value returns ErrMalformedJSON; a body with duplicate keys, invalid
+// UTF-8 or a lone surrogate returns ErrAmbiguousJSON. Time and allocation
+// are linear in the body's size at any nesting depth.
 func (c *Canonicalizer) Canonicalize(body []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
 	out, err := c.appendCanonical(make([]byte, 0, len(body)), body)
+	if errors.Is(err, errAmbiguous) {
+		return nil, ErrAmbiguousJSON
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedJSON, err)
 	}
