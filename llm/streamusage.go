@@ -2,7 +2,8 @@ package llm
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
+	"strconv"
 )
 
 // OpenAI chat completion streams report usage only when the request asks
@@ -13,75 +14,113 @@ import (
 // client gets the stream it asked for.
 
 var (
-	streamKey        = []byte(`"stream"`)
-	streamOptionsKey = []byte(`"stream_options"`)
-	includeUsageKey  = []byte(`"include_usage"`)
 	choicesKey       = []byte(`"choices"`)
 	includeUsageTrue = []byte(`"include_usage":true`)
+	streamOptionsKey = []byte(`"stream_options"`)
 )
 
-// AskStreamUsage returns body with stream_options.include_usage set to
-// true, when body is a JSON object that streams ("stream": true) without
-// already asking for usage. Other members of stream_options are kept. It
-// returns ok false, and nil, for anything else: not valid JSON (left for
-// the upstream to refuse as the client sent it), not streaming, or
-// include_usage already true.
+// AskStreamUsage returns body rewritten to ask for a streamed answer's
+// usage, when body is a JSON object that streams and does not already
+// ask for it unambiguously. ok is false, and asked nil, when body is not
+// an object, does not stream, or already asks.
+//
+// Keys are matched as the most lenient backend would: escapes decoded
+// ("str\u0065am") and case-insensitively (Go's encoding/json). The body
+// streams if any "stream" member is truthy as Python backends coerce it:
+// true, a non-zero number, a non-empty string, array or object. It asks
+// already only if it has exactly one stream_options member, spelled
+// plainly, holding exactly one include_usage member, spelled plainly,
+// whose value is true.
+//
+// The rewrite keeps every other top-level member, in order and byte for
+// byte, and puts first exactly one "stream_options" member: the members
+// of the last stream_options object (what a last-key-wins parser saw),
+// less every include_usage, then "include_usage":true. Whichever of
+// repeated keys a backend takes, it sees include_usage true.
 func AskStreamUsage(body []byte) (asked []byte, ok bool) {
-	if !bytes.Contains(body, streamKey) {
-		return nil, false
-	}
-	var streaming bool
-	var options []byte // the stream_options value, if any
+	var (
+		streaming bool
+		nOptions  int
+		options   []byte // the last stream_options value
+		plain     bool   // that member's key is spelled "stream_options"
+		others    int    // bytes of the other members
+	)
 	if !eachMember(body, func(name, value []byte) {
 		switch {
-		case bytes.Equal(name, streamKey):
-			streaming = bytes.Equal(value, []byte("true"))
-		case bytes.Equal(name, streamOptionsKey):
-			options = value
+		case keyIs(name, "stream_options"):
+			nOptions++
+			options, plain = value, bytes.Equal(name, streamOptionsKey)
+			return
+		case keyIs(name, "stream"):
+			streaming = streaming || truthy(value)
 		}
-	}) || !streaming || !json.Valid(body) {
+		others += len(name) + len(value) + 2
+	}) || !streaming {
 		return nil, false
 	}
-	if options == nil {
-		// Insert the member first: the object has at least "stream" after it.
-		open := bytes.IndexByte(body, '{') + 1
-		asked = make([]byte, 0, len(body)+len(`"stream_options":{"include_usage":true},`))
-		asked = append(asked, body[:open]...)
-		asked = append(asked, `"stream_options":{`...)
-		asked = append(asked, includeUsageTrue...)
-		asked = append(asked, "},"...)
-		return append(asked, body[open:]...), true
+	if nOptions == 1 && plain && asksUsage(options) {
+		return nil, false
 	}
-	// Rebuild the stream_options object: its other members, then
-	// include_usage (replacing any include_usage it had, which would
-	// otherwise win as the later duplicate).
-	merged := make([]byte, 0, len(options)+len(includeUsageTrue)+2)
-	merged = append(merged, '{')
-	if options[0] == '{' {
-		already := false
+	asked = make([]byte, 0, others+len(options)+len(`{"stream_options":{"include_usage":true}}`))
+	asked = append(asked, '{')
+	asked = append(asked, streamOptionsKey...)
+	asked = append(asked, ':', '{')
+	if len(options) > 0 && options[0] == '{' {
 		eachMember(options, func(name, value []byte) {
-			if bytes.Equal(name, includeUsageKey) {
-				already = bytes.Equal(value, []byte("true"))
+			if keyIs(name, "include_usage") {
 				return
 			}
-			merged = append(merged, name...)
-			merged = append(merged, ':')
-			merged = append(merged, value...)
-			merged = append(merged, ',')
+			asked = append(asked, name...)
+			asked = append(asked, ':')
+			asked = append(asked, value...)
+			asked = append(asked, ',')
 		})
-		if already {
-			return nil, false
-		}
 	}
-	merged = append(merged, includeUsageTrue...)
-	merged = append(merged, '}')
-	// options is a subslice of body: its offset follows from the capacities.
-	start := cap(body) - cap(options)
-	end := start + len(options)
-	asked = make([]byte, 0, len(body)-len(options)+len(merged))
-	asked = append(asked, body[:start]...)
-	asked = append(asked, merged...)
-	return append(asked, body[end:]...), true
+	asked = append(asked, includeUsageTrue...)
+	asked = append(asked, '}')
+	eachMember(body, func(name, value []byte) {
+		if keyIs(name, "stream_options") {
+			return
+		}
+		asked = append(asked, ',')
+		asked = append(asked, name...)
+		asked = append(asked, ':')
+		asked = append(asked, value...)
+	})
+	return append(asked, '}'), true
+}
+
+// asksUsage reports whether a stream_options value is an object with
+// exactly one include_usage member, spelled plainly, set to true.
+func asksUsage(options []byte) bool {
+	n, yes := 0, false
+	if !eachMember(options, func(name, value []byte) {
+		if keyIs(name, "include_usage") {
+			n++
+			yes = bytes.Equal(name, []byte(`"include_usage"`)) && bytes.Equal(value, []byte("true"))
+		}
+	}) {
+		return false
+	}
+	return n == 1 && yes
+}
+
+// truthy reports whether a JSON value is true as Python coerces it (bool()
+// of the decoded value): anything but false, null, zero and empty strings,
+// arrays and objects. Malformed values count as true.
+func truthy(v []byte) bool {
+	switch v[0] {
+	case 'f', 'n':
+		return !bytes.Equal(v, []byte("false")) && !bytes.Equal(v, []byte("null"))
+	case 't':
+		return true
+	case '"':
+		return len(v) > 2
+	case '[', '{':
+		return len(bytes.TrimSpace(v[1:len(v)-1])) > 0
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	return err != nil && !errors.Is(err, strconv.ErrRange) || f != 0
 }
 
 // UsageChunkStripper removes from a chat completion stream the chunks

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -8,23 +9,51 @@ import (
 )
 
 func TestAskStreamUsage(t *testing.T) {
+	asked := map[string]any{"include_usage": true}
 	for _, c := range []struct {
 		body string
 		want map[string]any // nil: left alone
 	}{
 		{`{"model":"m","stream":true,"messages":[]}`,
-			map[string]any{"model": "m", "stream": true, "messages": []any{}, "stream_options": map[string]any{"include_usage": true}}},
+			map[string]any{"model": "m", "stream": true, "messages": []any{}, "stream_options": asked}},
 		{` { "stream" : true } `,
-			map[string]any{"stream": true, "stream_options": map[string]any{"include_usage": true}}},
+			map[string]any{"stream": true, "stream_options": asked}},
 		{`{"stream":true,"stream_options":null}`,
-			map[string]any{"stream": true, "stream_options": map[string]any{"include_usage": true}}},
+			map[string]any{"stream": true, "stream_options": asked}},
 		{`{"stream":true,"stream_options":{}}`,
-			map[string]any{"stream": true, "stream_options": map[string]any{"include_usage": true}}},
+			map[string]any{"stream": true, "stream_options": asked}},
 		{`{"stream_options":{"include_obfuscation":false, "include_usage" : false},"stream":true}`,
 			map[string]any{"stream": true, "stream_options": map[string]any{"include_obfuscation": false, "include_usage": true}}},
+		// Truthiness as Python backends coerce "stream".
+		{`{"stream":1}`, map[string]any{"stream": 1.0, "stream_options": asked}},
+		{`{"stream":-0.5e1}`, map[string]any{"stream": -5.0, "stream_options": asked}},
+		{`{"stream":"yes"}`, map[string]any{"stream": "yes", "stream_options": asked}},
+		{`{"stream":"true"}`, map[string]any{"stream": "true", "stream_options": asked}},
+		{`{"stream":[0]}`, map[string]any{"stream": []any{0.0}, "stream_options": asked}},
+		{`{"stream":{"a":1}}`, map[string]any{"stream": map[string]any{"a": 1.0}, "stream_options": asked}},
+		// Escaped, differently cased and repeated keys.
+		{`{"str\u0065am":true}`, map[string]any{"stream": true, "stream_options": asked}},
+		{`{"STREAM":true}`, map[string]any{"STREAM": true, "stream_options": asked}},
+		{`{"stream":false,"stream":true}`, map[string]any{"stream": true, "stream_options": asked}},
+		{`{"stream":true,"stream":false}`, map[string]any{"stream": false, "stream_options": asked}},
+		{`{"stream":true,"stream_options":{"include_usage":true},"stream_\u006fptions":{"include_usage":false}}`,
+			map[string]any{"stream": true, "stream_options": asked}},
+		{`{"stream":true,"stream_options":{"include_usage":true,"include_usage":false}}`,
+			map[string]any{"stream": true, "stream_options": asked}},
+		{`{"stream":true,"stream_options":{"include_\u0075sage":true}}`,
+			map[string]any{"stream": true, "stream_options": asked}},
+		{`{"stream":true,"stream_options":{"x":1},"Stream_Options":{"y":2,"INCLUDE_USAGE":false}}`,
+			map[string]any{"stream": true, "stream_options": map[string]any{"y": 2.0, "include_usage": true}}},
+		// Left alone.
 		{`{"stream":true,"stream_options":{"include_usage":true}}`, nil},
+		{`{"stream":true,"stream_options":{"continuous_usage_stats":true,"include_usage":true}}`, nil},
 		{`{"stream":false}`, nil},
-		{`{"stream":"true"}`, nil},
+		{`{"stream":0}`, nil},
+		{`{"stream":0.0e5}`, nil},
+		{`{"stream":""}`, nil},
+		{`{"stream":[ ]}`, nil},
+		{`{"stream":{}}`, nil},
+		{`{"stream":null}`, nil},
 		{`{"messages":[{"role":"user","content":"\"stream\":true"}]}`, nil},
 		{`{"stream":true`, nil},
 		{`not json`, nil},
@@ -40,38 +69,158 @@ func TestAskStreamUsage(t *testing.T) {
 		var v map[string]any
 		if !ok || json.Unmarshal(got, &v) != nil || !reflect.DeepEqual(v, c.want) {
 			t.Errorf("%s: got %s (ok %v), want %v", c.body, got, ok, c.want)
+			continue
+		}
+		if n := countOptions(t, got); n != 1 {
+			t.Errorf("%s: %s has %d stream_options members", c.body, got, n)
 		}
 	}
 }
 
-// FuzzAskStreamUsage: whatever the body, a rewrite is valid JSON that
-// streams with include_usage true and keeps every other member.
+// member is one top-level member of a JSON object, as encoding/json reads it.
+type member struct {
+	key   string
+	value string // compacted
+}
+
+// members lists the top-level members of a JSON object, repeats included.
+func members(t *testing.T, b []byte) []member {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("%s: not an object", b)
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		var c bytes.Buffer
+		_ = json.Compact(&c, raw)
+		out = append(out, member{tok.(string), c.String()})
+	}
+	return out
+}
+
+// countOptions counts the top-level keys that a case-insensitive decoder
+// takes for stream_options, checking each is an object with exactly one
+// include_usage, true.
+func countOptions(t *testing.T, b []byte) int {
+	n := 0
+	for _, m := range members(t, b) {
+		if !strings.EqualFold(m.key, "stream_options") {
+			continue
+		}
+		n++
+		if m.key != "stream_options" {
+			t.Errorf("%s: stream_options spelled %q", b, m.key)
+		}
+		usage := 0
+		for _, o := range members(t, []byte(m.value)) {
+			if strings.EqualFold(o.key, "include_usage") {
+				usage++
+				if o.key != "include_usage" || o.value != "true" {
+					t.Errorf("%s: stream_options has %s:%s", b, o.key, o.value)
+				}
+			}
+		}
+		if usage != 1 {
+			t.Errorf("%s: %d include_usage members", b, usage)
+		}
+	}
+	return n
+}
+
+// FuzzAskStreamUsage: whatever the body, a rewrite of valid JSON is valid
+// JSON with exactly one stream_options, holding exactly one include_usage,
+// true, and every other member unchanged, in order; a body that streams
+// and does not plainly ask is always rewritten.
 func FuzzAskStreamUsage(f *testing.F) {
-	for _, s := range []string{`{"stream":true}`, `{"stream":true,"stream_options":{"a":[1,{"b":"}"}]}}`, `{"x":"y","stream":true,"stream_options":7}`} {
+	for _, s := range []string{`{"stream":true}`, `{"stream":true,"stream_options":{"a":[1,{"b":"}"}]}}`,
+		`{"x":"y","stream":true,"stream_options":7}`, `{"str\u0065am":1,"stream_options":{"include_usage":true},"stream_\u006fptions":{"include_usage":false}}`,
+		`{"stream":"yes","Stream_Options":{"Include_Usage":true,"z":null}}`, `{"stream":0,"stream":[1]}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		got, ok := AskStreamUsage([]byte(body))
-		if !ok {
+		if !json.Valid([]byte(body)) {
 			return
 		}
-		var before, after map[string]any
-		if err := json.Unmarshal([]byte(body), &before); err != nil {
-			t.Fatalf("%s is not a JSON object (%v) but was rewritten to %s", body, err, got)
+		var v any
+		if json.Unmarshal([]byte(body), &v) != nil {
+			return
 		}
-		if err := json.Unmarshal(got, &after); err != nil {
-			t.Fatalf("%s became invalid JSON %s: %v", body, got, err)
+		obj, isObj := v.(map[string]any)
+		if !ok {
+			// Left alone: it does not stream, or it plainly asks already.
+			if !isObj {
+				return
+			}
+			before := members(t, []byte(body))
+			streams := false
+			for _, m := range before {
+				if strings.EqualFold(m.key, "stream") {
+					var sv any
+					_ = json.Unmarshal([]byte(m.value), &sv)
+					streams = streams || pyTruthy(sv)
+				}
+			}
+			if streams {
+				countOptions(t, []byte(body)) // must already be plainly asked
+				if n := countOptions(t, []byte(body)); n != 1 || t.Failed() {
+					t.Fatalf("%s streams and was not rewritten", body)
+				}
+			}
+			return
 		}
-		opts, _ := after["stream_options"].(map[string]any)
-		if opts["include_usage"] != true || after["stream"] != true {
+		_ = obj
+		if !json.Valid(got) {
+			t.Fatalf("%s became invalid JSON %s", body, got)
+		}
+		if n := countOptions(t, got); n != 1 || t.Failed() {
 			t.Fatalf("%s became %s", body, got)
 		}
-		delete(before, "stream_options")
-		delete(after, "stream_options")
-		if !reflect.DeepEqual(before, after) {
+		var keep []member
+		for _, m := range members(t, []byte(body)) {
+			if !strings.EqualFold(m.key, "stream_options") {
+				keep = append(keep, m)
+			}
+		}
+		var after []member
+		for _, m := range members(t, got) {
+			if !strings.EqualFold(m.key, "stream_options") {
+				after = append(after, m)
+			}
+		}
+		if !reflect.DeepEqual(keep, after) {
 			t.Fatalf("%s became %s: other members changed", body, got)
 		}
 	})
+}
+
+// pyTruthy is Python's bool() of a decoded JSON value.
+func pyTruthy(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case float64:
+		return v != 0
+	case string:
+		return v != ""
+	case []any:
+		return len(v) > 0
+	case map[string]any:
+		return len(v) > 0
+	}
+	return true
 }
 
 const strippedStream = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n" +

@@ -17,8 +17,13 @@ const (
 	// maxSSELine is the longest server-sent-events line looked at; longer
 	// lines are skipped without being buffered.
 	maxSSELine = 1 << 20
-	// maxJSONBody is the largest JSON answer buffered to find its usage.
-	maxJSONBody = 4 << 20
+	// maxUsageValue is the largest top-level "usage" value of a JSON
+	// answer that is kept to be decoded; the rest of the answer is
+	// scanned, never held.
+	maxUsageValue = 64 << 10
+	// maxKey is the longest top-level key looked at: "usage" spelled with
+	// every character escaped is 32 bytes.
+	maxKey = 40
 	// maxPooledBuf is the largest buffer a meter keeps across Reset.
 	maxPooledBuf = 64 << 10
 	// maxCount bounds a token count, so that sums of counts cannot overflow.
@@ -55,7 +60,11 @@ const (
 //     replaces an earlier one, not adds to it (the largest is kept, so a
 //     stray zero cannot undo a count);
 //   - JSON (application/json, anything+json, or no content type) is
-//     buffered up to 4 MiB and its top-level "usage" object decoded;
+//     scanned as it goes by, whatever its size, keeping nothing but the
+//     value of a top-level "usage" key (up to 64 KiB), which is decoded;
+//     as encoding/json would, the last such key wins and keys match
+//     case-insensitively, escapes decoded. An answer that is not one
+//     complete JSON object has no usage;
 //   - anything else is not read.
 //
 // A UsageMeter is not safe for concurrent use. It can be reused with Reset,
@@ -63,13 +72,13 @@ const (
 type UsageMeter struct {
 	mode meterMode
 
-	// buf holds the JSON body (JSON mode) or the unfinished line (SSE mode).
+	// buf holds the top-level "usage" value being read (JSON mode) or the
+	// unfinished line (SSE mode).
 	buf []byte
 
 	// JSON mode.
-	overflow bool   // the body outgrew maxJSONBody
-	decoded  bool   // res holds the decoded usage of buf
-	res      counts // cached result of decoding buf
+	js  jsonScan
+	res counts // the usage of the last top-level "usage" value seen
 
 	// SSE mode.
 	skip bool     // inside a line longer than maxSSELine
@@ -145,12 +154,8 @@ func (m *UsageMeter) Usage() (u Usage, ok bool) {
 		}
 		return st.usage()
 	case modeJSON:
-		if m.overflow {
+		if m.js.bad || !m.js.closed {
 			return Usage{}, false
-		}
-		if !m.decoded {
-			m.res = m.decodeJSON()
-			m.decoded = true
 		}
 		return m.res.usage()
 	}
@@ -159,32 +164,169 @@ func (m *UsageMeter) Usage() (u Usage, ok bool) {
 
 // --- JSON ---
 
-func (m *UsageMeter) writeJSON(p []byte) {
-	if m.overflow || len(p) == 0 {
-		return
-	}
-	if len(m.buf)+len(p) > maxJSONBody {
-		m.overflow = true
-		m.buf = reusable(m.buf)
-		return
-	}
-	m.buf = append(m.buf, p...)
-	m.decoded = false
+// jsonScan is the state of a scan through a JSON answer that is looking
+// for its top-level "usage" member. It checks the answer is one object
+// (strings closed, brackets balanced in number, nothing after it) but
+// not the spelling of what it steps over.
+type jsonScan struct {
+	depth     int64
+	started   bool // the top-level '{' was seen
+	closed    bool // and its '}'
+	bad       bool // not one JSON object
+	inStr     bool
+	esc       bool // the last byte in a string was an unescaped '\'
+	expectKey bool // at depth 1, the next string is a key
+	inKey     bool // inside a top-level key
+	keyLong   bool // the key outgrew key
+	isUsage   bool // the last top-level key was "usage": its value comes next
+	capturing bool // inside the value of a top-level "usage" (held in buf)
+	capOver   bool // that value outgrew maxUsageValue
+	keyLen    int
+	key       [maxKey]byte
 }
 
-func (m *UsageMeter) decodeJSON() counts {
-	if !hasUsage(m.buf) {
-		return counts{}
+func (m *UsageMeter) writeJSON(p []byte) {
+	s := &m.js
+	for i := 0; i < len(p); i++ {
+		if s.bad {
+			return
+		}
+		c := p[i]
+		if s.inStr {
+			if !s.capturing && !s.inKey && !s.esc {
+				// Step over the string's plain bytes at once.
+				j := i
+				for j < len(p) && p[j] != '"' && p[j] != '\\' {
+					j++
+				}
+				if i = j; i == len(p) {
+					return
+				}
+				c = p[i]
+			}
+			m.capture(c)
+			if s.inKey {
+				if s.keyLen < maxKey {
+					s.key[s.keyLen] = c
+					s.keyLen++
+				} else {
+					s.keyLong = true
+				}
+			}
+			switch {
+			case s.esc:
+				s.esc = false
+			case c == '\\':
+				s.esc = true
+			case c == '"':
+				s.inStr = false
+				if s.inKey {
+					s.inKey = false
+					s.isUsage = !s.keyLong && keyIs(s.key[:s.keyLen], "usage")
+				}
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			if s.capturing {
+				m.capture(c)
+			}
+		case '"':
+			if s.depth == 0 {
+				s.bad = true
+				return
+			}
+			s.inStr = true
+			if s.depth == 1 && s.expectKey {
+				s.expectKey, s.inKey, s.keyLong = false, true, false
+				s.key[0], s.keyLen = '"', 1
+			} else {
+				m.capture(c)
+			}
+		case '{', '[':
+			if s.depth == 0 {
+				if s.started || c != '{' {
+					s.bad = true
+					return
+				}
+				s.started, s.depth, s.expectKey = true, 1, true
+				continue
+			}
+			m.capture(c)
+			s.depth++
+		case '}', ']':
+			if s.depth == 1 {
+				m.endUsage()
+				s.depth, s.closed = 0, true
+				continue
+			}
+			if s.depth == 0 {
+				s.bad = true
+				return
+			}
+			m.capture(c)
+			s.depth--
+			if s.depth == 1 {
+				m.endUsage()
+			}
+		case ':':
+			if s.depth == 1 {
+				if s.isUsage {
+					s.isUsage, s.capturing, s.capOver = false, true, false
+					m.buf = m.buf[:0]
+				}
+				continue
+			}
+			m.capture(c)
+		case ',':
+			if s.depth == 1 {
+				m.endUsage()
+				s.expectKey = true
+				continue
+			}
+			m.capture(c)
+		default:
+			if s.depth == 0 {
+				s.bad = true
+				return
+			}
+			m.capture(c)
+		}
 	}
-	v := topLevelValue(m.buf, "usage")
-	if v == nil || v[0] != '{' {
-		return counts{}
+}
+
+// capture adds c to the "usage" value being read, if one is.
+func (m *UsageMeter) capture(c byte) {
+	if !m.js.capturing || m.js.capOver {
+		return
+	}
+	if len(m.buf) >= maxUsageValue {
+		m.js.capOver = true
+		return
+	}
+	m.buf = append(m.buf, c)
+}
+
+// endUsage decodes the "usage" value just read, if one was: it replaces
+// any earlier one, as the last of repeated keys wins.
+func (m *UsageMeter) endUsage() {
+	if !m.js.capturing {
+		return
+	}
+	m.js.capturing = false
+	m.res = counts{}
+	if m.js.capOver {
+		return
+	}
+	v := bytes.TrimSpace(m.buf)
+	if len(v) == 0 || v[0] != '{' {
+		return
 	}
 	var u usageObj
-	if u.UnmarshalJSON(v) != nil || !u.ok {
-		return counts{}
+	if u.UnmarshalJSON(v) == nil && u.ok {
+		m.res = u.c
 	}
-	return u.c
 }
 
 // --- server-sent events ---

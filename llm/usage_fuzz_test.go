@@ -93,7 +93,7 @@ func refJSON(data []byte) (Usage, bool) {
 	var doc struct {
 		Usage refUsage `json:"usage"`
 	}
-	if !hasUsage(data) || json.Unmarshal(data, &doc) != nil || !doc.Usage.ok {
+	if json.Unmarshal(data, &doc) != nil || !doc.Usage.ok {
 		return Usage{}, false
 	}
 	return doc.Usage.c.usage()

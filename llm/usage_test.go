@@ -277,24 +277,29 @@ func TestUsageMeterJSON(t *testing.T) {
 	}
 }
 
-func TestUsageMeterJSONOversized(t *testing.T) {
-	body := []byte(`{"pad":"` + strings.Repeat("x", maxJSONBody) + `","usage":{"prompt_tokens":1}}`)
-	m := NewUsageMeter("application/json", "")
-	for _, p := range splitRandom(body, rand.New(rand.NewPCG(7, 8)), 32<<10) {
-		feed(t, m, p)
+// TestUsageMeterJSONLarge: a JSON answer of any size is metered (a large
+// logprobs or n>1 answer must not be free), holding no more than the
+// usage value.
+func TestUsageMeterJSONLarge(t *testing.T) {
+	for _, body := range [][]byte{
+		[]byte(`{"pad":"` + strings.Repeat("x\\\"", 2<<20) + `","choices":[` + strings.Repeat(`{"logprobs":[1,2,{"usage":{"prompt_tokens":9}}]},`, 1<<16) + `{}],"usage":{"prompt_tokens":1,"completion_tokens":1000}}`),
+		[]byte(`{"usage":{"prompt_tokens":1,"completion_tokens":1000},"pad":"` + strings.Repeat("y", 5<<20) + `"}`),
+	} {
+		m := NewUsageMeter("application/json", "")
+		for _, p := range splitRandom(body, rand.New(rand.NewPCG(7, 8)), 32<<10) {
+			feed(t, m, p)
+		}
+		if got, ok := m.Usage(); !ok || got != u(1, 1000, 1001) {
+			t.Fatalf("%d-byte answer: Usage() = %+v, %v; want its usage", len(body), got, ok)
+		}
+		if cap(m.buf) > maxPooledBuf {
+			t.Errorf("meter holds a %d-byte buffer", cap(m.buf))
+		}
 	}
-	if got, ok := m.Usage(); ok {
-		t.Fatalf("Usage() = %+v, true; want false for a body over 4 MiB", got)
-	}
-	if cap(m.buf) > maxPooledBuf {
-		t.Errorf("meter keeps a %d-byte buffer after giving up", cap(m.buf))
-	}
-
-	// Just under the limit is fine.
-	pad := maxJSONBody - len(`{"pad":"","usage":{"prompt_tokens":1}}`)
-	body = []byte(`{"pad":"` + strings.Repeat("x", pad) + `","usage":{"prompt_tokens":1}}`)
-	if got, ok := meter("application/json", "", body); !ok || got != u(1, 0, 1) {
-		t.Fatalf("4 MiB body: Usage() = %+v, %v", got, ok)
+	// A usage value too large to hold is not read.
+	body := []byte(`{"usage":{"prompt_tokens":1,"pad":"` + strings.Repeat("z", maxUsageValue) + `"}}`)
+	if got, ok := meter("application/json", "", body); ok {
+		t.Fatalf("oversized usage value: Usage() = %+v, true", got)
 	}
 }
 
