@@ -4,6 +4,7 @@
 //	go run ./bench memory [-keys 1000000] [-max-size 64MiB,256MiB] [-body 300]
 //	go run ./bench outage [-conns 16] [-outage 30s]
 //	go run ./bench ratelimit-memory [-keys 1000000] [-max-keys 1048576,262144]
+//	go run ./bench attack [-duration 20s] [-conns 8]
 //
 // throughput compares the exact cache (rag_cache), the fallback, the
 // semantic cache, rate limiting (rag_rate_limit) and A/B splitting
@@ -37,6 +38,8 @@ subcommands:
   outage       rag_fallback under load while its primary dies and comes back
   ratelimit-memory
                heap per key of the local rate limiters (GCRA, token windows)
+  attack       the adversarial suite: every attack class of issue 12 and malformed
+               HTTP through the whole pipeline; exits non-zero on a leak or a 5xx of ours
 
 Run "go run ./bench <subcommand> -h" for the flags of a subcommand.
 `
@@ -56,6 +59,8 @@ func main() {
 		err = outageCmd(args)
 	case "ratelimit-memory":
 		err = rateMemoryCmd(args)
+	case "attack":
+		err = attackCmd(args)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return
@@ -130,6 +135,32 @@ func rateMemoryCmd(args []string) error {
 	child := fs.Bool("child", false, "internal: measure one configuration in this process and print JSON")
 	fs.Parse(args)
 	return runRateMemory(*keys, splitList(*maxKeys), splitList(*kinds), *child)
+}
+
+func attackCmd(args []string) error {
+	fs := flag.NewFlagSet("attack", flag.ExitOnError)
+	o := attackOptions{}
+	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "load phase: every class round-robin from -conns workers for this long (0: each class once)")
+	fs.IntVar(&o.Conns, "conns", 8, "concurrent workers (loopback only)")
+	fs.IntVar(&o.MaxIters, "max-iters", 0, "if > 0: at most this many iterations per class")
+	fs.IntVar(&o.NestReps, "nest-reps", 3, "quiet-phase repetitions of each nesting shape")
+	classes := fs.String("classes", "", "comma-separated attack classes to run (default: all)")
+	fs.BoolVar(&o.Verbose, "v", false, "print every iteration to stderr")
+	fs.Parse(args)
+	o.Classes = splitList(*classes)
+	o.LogWriter = os.Stderr
+	if o.Conns < 1 || o.Duration < 0 {
+		return fmt.Errorf("conns must be positive and duration not negative")
+	}
+	r, err := runAttack(o)
+	if err != nil {
+		return err
+	}
+	fmt.Print(attackReport(o, r))
+	if !r.ok() {
+		return fmt.Errorf("attack: holes open (a leak, a failed check, a 5xx of ours, or a class that could not run)")
+	}
+	return nil
 }
 
 func splitList(s string) []string {
