@@ -95,6 +95,8 @@ type attackEnv struct {
 	brk429URL, brkSlowURL                 string
 	mainAddr, brkSlowAddr                 string
 	adminURL                              string
+	tlsURL                                string // https://127.0.0.1:port: the pipeline asking for client certificates
+	tlsClients                            [2]*http.Client
 	client                                *http.Client
 	missing                               map[string]string // config feature → why it is not available
 	seq                                   atomic.Int64
@@ -155,7 +157,9 @@ func group(label string) string {
 
 // send makes one request and counts it: tried, refused (a 4xx the proxy
 // made), no answer, 5xx of ours or of the upstream, a fallback apology.
-func (e *attackEnv) send(t *tally, r attackReq) *attackResp {
+func (e *attackEnv) send(t *tally, r attackReq) *attackResp { return e.sendWith(e.client, t, r) }
+
+func (e *attackEnv) sendWith(client *http.Client, t *tally, r attackReq) *attackResp {
 	t.tried.Add(1)
 	var body io.Reader
 	if r.body != nil {
@@ -179,7 +183,7 @@ func (e *attackEnv) send(t *tally, r attackReq) *attackResp {
 	if r.body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := e.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.noAnswer.Add(1)
 		t.example("no answer", "%s %s: %v", r.method, r.url, err)
@@ -262,7 +266,7 @@ var attackFeatures = []struct{ name, marker string }{
 // upstream (no rag_cache to hide budget holes); tenant is a cache scoped
 // by a placeholder; brk429 and brkSlow are the pipeline with breakers of
 // their own, so the breaker attacks do not disturb the other classes.
-func attackCaddyfile(addrs []string, upstream string, without map[string]bool) string {
+func attackCaddyfile(addrs []string, upstream, certFile, keyFile string, without map[string]bool) string {
 	site := func(addr, body string) string {
 		_, port, _ := strings.Cut(addr, ":")
 		return fmt.Sprintf("http://:%s {\n\tbind 127.0.0.1\n%s}\n\n", port, body)
@@ -317,7 +321,9 @@ func attackCaddyfile(addrs []string, upstream string, without map[string]bool) s
 		site(addrs[1], zones+"\treverse_proxy "+upstream+"\n") +
 		site(addrs[2], "\trag_cache attack_tenant {\n\t\tscope {http.request.header.X-Tenant}\n\t}\n\treverse_proxy "+upstream+"\n") +
 		site(addrs[3], pipeline("b429", "\t\t\t\tfailures 3\n\t\t\t\twindow 30s\n\t\t\t\topen 5s\n", "")) +
-		site(addrs[4], pipeline("bslow", "\t\t\t\tfailures 2\n\t\t\t\twindow 30s\n\t\t\t\topen 5s\n", "\t\t\ttimeout 1s\n"))
+		site(addrs[4], pipeline("bslow", "\t\t\t\tfailures 2\n\t\t\t\twindow 30s\n\t\t\t\topen 5s\n", "\t\t\ttimeout 1s\n")) +
+		strings.Replace(site(addrs[5], fmt.Sprintf("\ttls %s %s {\n\t\tclient_auth {\n\t\t\tmode request\n\t\t}\n\t}\n", certFile, keyFile)+
+			pipeline("tls", "\t\t\t\tfailures 1000\n\t\t\t\twindow 10s\n", "")), "http://", "https://", 1)
 }
 
 func indent(s string) string {
@@ -332,17 +338,28 @@ func indent(s string) string {
 // not parse yet are dropped one at a time and listed in env.missing.
 func startAttack() (*attackEnv, error) {
 	up := startAttackUpstream()
-	addrs, err := freeAddrs(6)
+	addrs, err := freeAddrs(7)
 	if err != nil {
 		up.srv.Close()
+		return nil, err
+	}
+	tlsDir, err := os.MkdirTemp("", "ragproxy-attack-tls-")
+	if err != nil {
+		up.srv.Close()
+		return nil, err
+	}
+	certFile, keyFile, err := writeServerCert(tlsDir)
+	if err != nil {
+		up.srv.Close()
+		os.RemoveAll(tlsDir)
 		return nil, err
 	}
 	without := map[string]bool{}
 	missing := map[string]string{}
 	var stopCaddy func() error
 	for {
-		cf := attackCaddyfile(addrs[:5], up.addr(), without)
-		stopCaddy, err = startCaddyAdmin(addrs[5], cf, addrs[:5]...)
+		cf := attackCaddyfile(addrs[:6], up.addr(), certFile, keyFile, without)
+		stopCaddy, err = startCaddyAdmin(addrs[6], cf, addrs[:6]...)
 		if err == nil {
 			break
 		}
@@ -356,6 +373,7 @@ func startAttack() (*attackEnv, error) {
 		}
 		if !dropped {
 			up.srv.Close()
+			os.RemoveAll(tlsDir)
 			return nil, err
 		}
 	}
@@ -374,14 +392,19 @@ func startAttack() (*attackEnv, error) {
 		brkSlowURL:  "http://" + addrs[4],
 		mainAddr:    addrs[0],
 		brkSlowAddr: addrs[4],
-		adminURL:    "http://" + addrs[5],
+		adminURL:    "http://" + addrs[6],
+		tlsURL:      "https://" + tlsServerName + ":" + addrs[5][strings.LastIndexByte(addrs[5], ':')+1:],
 		client:      &http.Client{Transport: tr, Timeout: 60 * time.Second},
 		missing:     missing,
+	}
+	if e.tlsClients, err = tlsClients(addrs[5]); err != nil {
+		e.tlsURL = ""
 	}
 	e.stop = func() {
 		tr.CloseIdleConnections()
 		stopCaddy()
 		up.srv.Close()
+		os.RemoveAll(tlsDir)
 	}
 	return e, nil
 }

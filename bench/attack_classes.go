@@ -25,6 +25,7 @@ func attackClasses() []*attackClass {
 		{name: "scope-proxy-authorization", finding: "1", what: "`Proxy-Authorization`", run: scopeClass("scope-proxy-authorization", "Proxy-Authorization", "Basic ")},
 		{name: "scope-goog-api-key", finding: "1", what: "`x-goog-api-key`", run: scopeClass("scope-goog-api-key", "X-Goog-Api-Key", "AIza")},
 		{name: "scope-x-api-key", finding: "1", what: "`X-Api-Key`", run: scopeClass("scope-x-api-key", "X-Api-Key", "key-")},
+		{name: "scope-client-cert", finding: "1", what: "client TLS certificates (`client_auth mode request`), no other credential", run: scopeClientCert},
 		{name: "scope-forward-auth", finding: "1", what: "identity header set by forward_auth (`scope_headers X-Auth-User`)", run: scopeClass("scope-forward-auth", "X-Auth-User", "user-"), needs: "scope_headers"},
 		{name: "scope-private", finding: "1", what: "anonymous callers; the answer says `Cache-Control: private`: never stored without a credential", run: scopePrivate},
 		{name: "scope-empty-placeholder", finding: "weak", what: "`scope {http.request.header.X-Tenant}` and no X-Tenant: must bypass, not share", run: scopeEmptyPlaceholder},
