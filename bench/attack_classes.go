@@ -429,6 +429,12 @@ func breakerSlowClient(e *attackEnv, t *tally, it int) {
 		})
 	}
 	wg.Wait()
+	e.up.mu.Lock()
+	fast := e.up.hugeFast
+	e.up.mu.Unlock()
+	if fast > 0 {
+		t.fail("%d slow-reader answers were written in under a second: the proxy did not stall, the attack proves nothing", fast)
+	}
 	victim := e.label("breaker-slow-client", it, "victim")
 	a := e.chat(t, e.brkSlowURL+"/v1/chat/completions", victim, hdr("Cookie", fmt.Sprintf("session=victim-%d", e.next())),
 		chatJSON(fmt.Sprintf("A real question %d", e.next()), ""))

@@ -51,6 +51,9 @@ type attackUpstream struct {
 	overConc map[string]int // X-Conc-Key → times it was seen with more than one in flight
 	holds    map[string]chan struct{}
 	requests int
+	// hugeFast counts huge answers written completely within a second: a
+	// slow-reader attack that did not stall the proxy proves nothing.
+	hugeFast int
 }
 
 func startAttackUpstream() *attackUpstream {
@@ -222,10 +225,16 @@ func (u *attackUpstream) serve(w http.ResponseWriter, r *http.Request) {
 		// from one shared buffer.
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"label":"`+labelOpen+label+labelClose+`","pad":"`)
+		start := time.Now()
 		for range 32 {
 			if _, err := io.WriteString(w, bigFiller); err != nil {
 				return
 			}
+		}
+		if time.Since(start) < time.Second {
+			u.mu.Lock()
+			u.hugeFast++
+			u.mu.Unlock()
 		}
 		io.WriteString(w, `","usage":{"prompt_tokens":10,"completion_tokens":990,"total_tokens":1000}}`)
 		u.bill(auth)
