@@ -181,3 +181,13 @@ func TestEmptyResult(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultFailStatusesLeaveOutQuotas: a caller's 429 is its own quota,
+// not the upstream's health.
+func TestDefaultFailStatusesLeaveOutQuotas(t *testing.T) {
+	for status, want := range map[int]bool{429: false, 500: true, 502: true, 503: true, 504: true, 599: true, 200: false, 404: false} {
+		if DefaultFailStatuses.Contains(status) != want {
+			t.Errorf("DefaultFailStatuses.Contains(%d) = %v", status, !want)
+		}
+	}
+}

@@ -13,8 +13,11 @@ type StatusSet []statusRange
 
 type statusRange struct{ lo, hi int }
 
-// DefaultFailStatuses are 429 (the upstream is shedding load) and every 5xx.
-var DefaultFailStatuses = StatusSet{{429, 429}, {500, 599}}
+// DefaultFailStatuses are every 5xx. 429 is not among them: callers
+// usually bring their own keys, and one key's quota says nothing about the
+// upstream's health, so one noisy caller must not open a breaker every
+// caller shares. A tier whose upstream key is shared can list 429 itself.
+var DefaultFailStatuses = StatusSet{{500, 599}}
 
 // ParseStatuses reads codes ("503") and classes ("5xx").
 func ParseStatuses(specs []string) (StatusSet, error) {

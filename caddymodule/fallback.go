@@ -63,7 +63,9 @@ type Tier struct {
 	// probe at a time, one success closes it).
 	Breaker *TierBreaker `json:"breaker,omitempty"`
 
-	// Longest the tier may take for the whole answer. Default: no limit.
+	// Longest the tier may take for the whole answer. Time spent waiting on
+	// the client (writes and flushes to a slow reader blocking) does not
+	// count: only the tier's own time does. Default: no limit.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
 	// Longest the tier may take to start answering (to send its response
@@ -89,7 +91,10 @@ type Tier struct {
 	Headers map[string]string `json:"headers,omitempty"`
 
 	// Response statuses that count as failure, as codes ("503") or classes
-	// ("5xx"). Default: 429 and 5xx.
+	// ("5xx"). Default: 5xx. 429 is not a failure by default: callers bring
+	// their own keys, and one caller's quota must not open the breaker every
+	// caller shares; list it (`fail_status 429 5xx`) when the upstream key is
+	// the proxy's own.
 	FailStatus []string `json:"fail_status,omitempty"`
 
 	// A JSON field of the answer (dotted path, e.g. "documents") that must

@@ -118,11 +118,6 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	start := time.Now()
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	if t.Timeout > 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeoutCause(ctx, time.Duration(t.Timeout), errTierTimeout)
-		defer stop()
-	}
 	// Each try gets its own copy of the request vars: an abandoned try's
 	// dial may still read them in the background while a later try's
 	// answer writes rag.upstream into the client's.
@@ -131,6 +126,10 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	}
 	req := t.request(r.Clone(ctx), body)
 	tw := newTierWriter(w, r, t)
+	if t.Timeout > 0 {
+		tw.clock = startTierClock(time.Duration(t.Timeout), cancel)
+		defer tw.clock.stop()
+	}
 	if t.FirstByteTimeout > 0 {
 		timer := time.AfterFunc(time.Duration(t.FirstByteTimeout), func() {
 			if !tw.started.Load() {
@@ -149,7 +148,7 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	handlerErr, panicked := serveRecovering(t.handler, tw, req)
 
 	clientGone := r.Context().Err() != nil
-	if clientGone { // no verdict on the upstream
+	if clientGone || tw.clientErr.Load() { // no verdict on the upstream
 		outcome = breaker.Ignored
 	}
 	switch {

@@ -38,6 +38,9 @@ type tierWriter struct {
 	heldBack  bool // held back in buf for fail_on_empty
 	committed bool // headers went to the client
 	buf       bytes.Buffer
+
+	clock     *tierClock  // the tier's timeout, paused while the client blocks a write; nil: none
+	clientErr atomic.Bool // a write or flush to the client failed: the client's doing, not the tier's
 }
 
 func newTierWriter(w http.ResponseWriter, r *http.Request, t *Tier) *tierWriter {
@@ -105,14 +108,26 @@ func (w *tierWriter) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	return w.ResponseWriter.Write(p)
+	return w.writeClient(p)
+}
+
+// writeClient writes to the client, with the time it blocks paused out of
+// the tier's timeout and its failure put down to the client.
+func (w *tierWriter) writeClient(p []byte) (int, error) {
+	w.clock.pause()
+	n, err := w.ResponseWriter.Write(p)
+	w.clock.resume()
+	if err != nil {
+		w.clientErr.Store(true)
+	}
+	return n, err
 }
 
 // release commits a held-back answer and sends what was held.
 func (w *tierWriter) release() error {
 	w.heldBack = false
 	w.commit()
-	_, err := w.ResponseWriter.Write(w.buf.Bytes())
+	_, err := w.writeClient(w.buf.Bytes())
 	w.buf.Reset()
 	return err
 }
@@ -123,7 +138,13 @@ func (w *tierWriter) FlushError() error {
 	if !w.committed || w.heldBack {
 		return nil
 	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
+	w.clock.pause()
+	err := http.NewResponseController(w.ResponseWriter).Flush()
+	w.clock.resume()
+	if err != nil {
+		w.clientErr.Store(true)
+	}
+	return err
 }
 
 // ReadFrom makes sure io.Copy goes through Write.
