@@ -37,6 +37,7 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //			dimensions  <n>
 //			timeout     <duration>
 //			batch_window <duration>
+//			max_input_chars <n>
 //		}]
 //	}
 func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -167,6 +168,8 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 			err = parseCount(d, &sc.MaxEntries, 1)
 		case "dimensions":
 			err = parseCount(d, &sc.Dimensions, 1)
+		case "max_input_chars":
+			err = parseCount(d, &sc.MaxInputChars, 1)
 		case "field":
 			err = parseArg(d, &sc.Field)
 		case "url":

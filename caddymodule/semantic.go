@@ -44,8 +44,13 @@ type SemanticCache struct {
 	MaxEntries int `json:"max_entries,omitempty"`
 
 	// JSON field (dotted path) holding the question, instead of finding it
-	// in the known request shapes (OpenAI chat and completions, Anthropic
-	// messages, `query`/`question`/`q`/`input`). Default: found.
+	// where the request's API keeps it. Default: found by the path — the
+	// last user message of …/chat/completions and Anthropic …/messages,
+	// `prompt` of legacy …/completions, `input` of …/responses, and
+	// `query`/`question`/`q` of any other path (RAG and search APIs).
+	// Requests to exact-input APIs (…/embeddings, …/moderations, …/files,
+	// …/audio, …/images, …/uploads, …/batches, …/threads) are never matched
+	// by meaning, with or without field; nor is any method but POST.
 	Field string `json:"field,omitempty"`
 
 	// The embeddings endpoint of the openai embedder, as a base URL
@@ -65,8 +70,13 @@ type SemanticCache struct {
 	// How long concurrent questions gather into one embeddings call.
 	// Default: 2ms.
 	BatchWindow caddy.Duration `json:"batch_window,omitempty"`
+	// Longest question, in characters, sent to the openai embedder; a
+	// longer one skips the semantic step (it is not truncated: two long
+	// questions differing only past the cut would match). Default: 2048.
+	MaxInputChars int `json:"max_input_chars,omitempty"`
 
-	embed     func(context.Context, string) ([]float32, error)
+	// embed returns the vector of a question asked in a cache scope.
+	embed     func(ctx context.Context, scope, question string) ([]float32, error)
 	threshold float32
 	store     *sharedSemantic
 	poolKey   string
@@ -84,22 +94,26 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 	case "", "local":
 		sc.Embedder = "local"
 		local := semantic.NewLocal(0)
-		sc.embed = func(_ context.Context, q string) ([]float32, error) { return local.EmbedOne(q), nil }
+		sc.embed = func(_ context.Context, _, q string) ([]float32, error) { return local.EmbedOne(q), nil }
 		if sc.Threshold == 0 {
 			sc.Threshold = semantic.DefaultLocalThreshold
 		}
 		identity = fmt.Sprintf("local/%d", local.Dim())
 	case "openai":
+		if sc.MaxInputChars < 0 {
+			return fmt.Errorf("max_input_chars must not be negative, got %d", sc.MaxInputChars)
+		}
 		if sc.BatchWindow >= sc.Timeout {
 			return fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
 		}
 		remote, err := semantic.NewRemote(semantic.RemoteConfig{
-			URL:         sc.URL,
-			Model:       sc.Model,
-			Key:         sc.Key,
-			Dimensions:  sc.Dimensions,
-			Timeout:     time.Duration(sc.Timeout),
-			BatchWindow: time.Duration(sc.BatchWindow),
+			URL:           sc.URL,
+			Model:         sc.Model,
+			Key:           sc.Key,
+			Dimensions:    sc.Dimensions,
+			Timeout:       time.Duration(sc.Timeout),
+			BatchWindow:   time.Duration(sc.BatchWindow),
+			MaxInputChars: sc.MaxInputChars,
 		})
 		if err != nil {
 			return err

@@ -31,12 +31,19 @@ type semanticQuery struct {
 // (no question, a short one, the embedder failing or slow) only skips it.
 func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string, m *miss) (*cache.Entry, string) {
 	sc, sm := h.Semantic, h.semMetrics
+	// Only a POST to an API that asks a question (chat, completions,
+	// responses, Anthropic messages, RAG queries) has one: an embedding or
+	// a moderation verdict belongs to its exact input.
+	if r.Method != http.MethodPost || llm.APIOf(r.URL.Path) == llm.NoQuestion {
+		sm.skipped.Inc()
+		return nil, ""
+	}
 	decoded, err := h.canon.Decode(body)
 	if err != nil {
 		sm.skipped.Inc()
 		return nil, ""
 	}
-	q, ok := llm.TakeQuery(decoded, sc.Field) // takes the question out of decoded
+	q, ok := llm.TakeQuery(r.URL.Path, decoded, sc.Field) // takes the question out of decoded
 	if !ok || semantic.TooShort(q) {
 		sm.skipped.Inc()
 		return nil, ""
@@ -44,7 +51,7 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(sc.Timeout))
 	defer cancel()
 	start := time.Now()
-	vec, err := sc.embed(ctx, q)
+	vec, err := sc.embed(ctx, scope, q)
 	sm.embedDuration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		sm.errors.Inc()

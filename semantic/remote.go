@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eapache/go-resiliency/batcher"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -25,23 +26,50 @@ type RemoteConfig struct {
 	Dimensions  int           // asked-for vector length (0: the model's own)
 	Timeout     time.Duration // per embeddings call (default 2s)
 	BatchWindow time.Duration // how long concurrent questions gather into one call (default 2ms)
-	CacheSize   int           // recent embeddings kept (default 10,000)
+	CacheSize   int           // recent embeddings kept, over all scopes (default 10,000)
 	Client      *http.Client  // default: a client with Timeout
+
+	// MaxInputChars is the longest question embedded, in characters
+	// (default DefaultMaxInputChars). A longer one is never sent: EmbedOne
+	// returns ErrTooLong for it alone and the semantic step is skipped for
+	// that request. It is not truncated: two long questions that differ
+	// only past the cut would get the same vector and match.
+	MaxInputChars int
 }
+
+// DefaultMaxInputChars is the default RemoteConfig.MaxInputChars: about
+// 512 tokens of English, the smallest input limit of common embedding
+// servers (TEI's default), well under OpenAI's 8191 tokens.
+const DefaultMaxInputChars = 2048
+
+// ErrTooLong is EmbedOne's error for a question over MaxInputChars.
+var ErrTooLong = errors.New("question too long to embed")
 
 // Remote embeds questions through an embeddings API. Concurrent questions
 // are micro-batched into one call (go-resiliency's batcher), and recent
 // embeddings are kept in an LRU so a repeated question costs nothing.
+//
+// The LRU is keyed by scope and text: a question is fast only for the
+// scope that asked it before, so one tenant cannot learn from timings
+// what another asked. Each question of a batch succeeds or fails on its
+// own: a batch the endpoint rejects as a whole as a bad input (400, 413 or
+// 422, e.g. one input over its token limit) is split and sent again in halves, so only the
+// inputs it rejects on their own fail.
 type Remote struct {
 	cfg      RemoteConfig
 	endpoint string
 	batch    *batcher.Batcher
-	recent   *lru.Cache[string, []float32]
+	recent   *lru.Cache[recentKey, []float32]
 }
+
+// recentKey is an LRU key: a struct, so no scope and text can be joined
+// into another pair's key.
+type recentKey struct{ scope, text string }
 
 type embedJob struct {
 	text string
 	vec  []float32
+	err  error
 }
 
 // NewRemote returns a remote embedder.
@@ -58,10 +86,13 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10000
 	}
+	if cfg.MaxInputChars <= 0 {
+		cfg.MaxInputChars = DefaultMaxInputChars
+	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.Timeout}
 	}
-	recent, err := lru.New[string, []float32](cfg.CacheSize)
+	recent, err := lru.New[recentKey, []float32](cfg.CacheSize)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +105,14 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	return r, nil
 }
 
-// EmbedOne returns the unit vector of text.
-func (r *Remote) EmbedOne(ctx context.Context, text string) ([]float32, error) {
-	if v, ok := r.recent.Get(text); ok {
+// EmbedOne returns the unit vector of text, asked for in scope (the
+// tenant's cache scope: recent vectors are kept per scope).
+func (r *Remote) EmbedOne(ctx context.Context, scope, text string) ([]float32, error) {
+	if utf8.RuneCountInString(text) > r.cfg.MaxInputChars {
+		return nil, ErrTooLong
+	}
+	key := recentKey{scope, text}
+	if v, ok := r.recent.Get(key); ok {
 		return v, nil
 	}
 	job := &embedJob{text: text}
@@ -84,17 +120,22 @@ func (r *Remote) EmbedOne(ctx context.Context, text string) ([]float32, error) {
 	go func() { done <- r.batch.Run(job) }() // Run has no context: wait for it aside
 	select {
 	case err := <-done:
+		if err == nil {
+			err = job.err
+		}
 		if err != nil {
 			return nil, err
 		}
-		r.recent.Add(text, job.vec)
+		r.recent.Add(key, job.vec)
 		return job.vec, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// embedBatch sends one embeddings call for every question of a batch.
+// embedBatch sends one embeddings call for every question of a batch and
+// gives each its own vector or error; it fails no question for another's
+// sake, so it returns nil.
 func (r *Remote) embedBatch(params []any) error {
 	jobs := make([]*embedJob, len(params))
 	inputs := make([]string, 0, len(params))
@@ -106,15 +147,45 @@ func (r *Remote) embedBatch(params []any) error {
 			inputs = append(inputs, jobs[i].text)
 		}
 	}
-	vecs, err := r.call(inputs)
-	if err != nil {
-		return err
-	}
+	vecs, errs := make([][]float32, len(inputs)), make([]error, len(inputs))
+	r.embedInto(inputs, vecs, errs)
 	for _, j := range jobs {
-		j.vec = vecs[index[j.text]]
+		i := index[j.text]
+		j.vec, j.err = vecs[i], errs[i]
 	}
 	return nil
 }
+
+// embedInto embeds inputs into vecs, or sets errs. A call the endpoint
+// rejects as a whole as a bad input (400, 413, 422) is split in halves and each sent again,
+// so only the inputs it rejects on their own fail (about 2·log₂ n more
+// calls for one bad input among n). Anything else (a 5xx, a timeout) fails
+// the inputs of that call: the endpoint is unwell, more calls would not help.
+func (r *Remote) embedInto(inputs []string, vecs [][]float32, errs []error) {
+	got, err := r.call(inputs)
+	if err == nil {
+		copy(vecs, got)
+		return
+	}
+	var se *statusError
+	if len(inputs) > 1 && errors.As(err, &se) && (se.code == http.StatusBadRequest || se.code == http.StatusRequestEntityTooLarge || se.code == http.StatusUnprocessableEntity) {
+		h := len(inputs) / 2
+		r.embedInto(inputs[:h], vecs[:h], errs[:h])
+		r.embedInto(inputs[h:], vecs[h:], errs[h:])
+		return
+	}
+	for i := range errs {
+		errs[i] = err
+	}
+}
+
+// statusError is an embeddings call answered with another status than 200.
+type statusError struct {
+	code   int
+	status string
+}
+
+func (e *statusError) Error() string { return "embeddings endpoint answered " + e.status }
 
 func (r *Remote) call(inputs []string) ([][]float32, error) {
 	req := map[string]any{"input": inputs, "model": r.cfg.Model}
@@ -139,7 +210,7 @@ func (r *Remote) call(inputs []string) ([][]float32, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return nil, fmt.Errorf("embeddings endpoint answered %s", resp.Status)
+		return nil, &statusError{resp.StatusCode, resp.Status}
 	}
 	var out struct {
 		Data []struct {

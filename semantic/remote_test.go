@@ -58,7 +58,7 @@ func TestRemoteBatchesAndCaches(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := r.EmbedOne(context.Background(), text)
+			v, err := r.EmbedOne(context.Background(), "scope", text)
 			if err != nil {
 				t.Error(err)
 			}
@@ -78,7 +78,7 @@ func TestRemoteBatchesAndCaches(t *testing.T) {
 			t.Errorf("vector %d not unit length: %v", i, v)
 		}
 	}
-	if _, err := r.EmbedOne(context.Background(), "bb"); err != nil || len(calls()) != 1 {
+	if _, err := r.EmbedOne(context.Background(), "scope", "bb"); err != nil || len(calls()) != 1 {
 		t.Errorf("a recent text called the endpoint again (%v)", err)
 	}
 }
@@ -86,7 +86,7 @@ func TestRemoteBatchesAndCaches(t *testing.T) {
 func TestRemoteFailuresAreErrors(t *testing.T) {
 	srv, _ := embeddingsServer(t, 503)
 	r, _ := NewRemote(RemoteConfig{URL: srv.URL + "/v1/embeddings", Model: "m", Key: "sk-test"})
-	if _, err := r.EmbedOne(context.Background(), "q"); err == nil {
+	if _, err := r.EmbedOne(context.Background(), "", "q"); err == nil {
 		t.Error("a 503 gave no error")
 	}
 	release := make(chan struct{})
@@ -101,7 +101,7 @@ func TestRemoteFailuresAreErrors(t *testing.T) {
 	r, _ = NewRemote(RemoteConfig{URL: slow.URL, Timeout: 50 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := r.EmbedOne(ctx, "q"); err == nil {
+	if _, err := r.EmbedOne(ctx, "", "q"); err == nil {
 		t.Error("a slow endpoint gave no error")
 	}
 	if _, err := NewRemote(RemoteConfig{}); err == nil {
@@ -122,7 +122,7 @@ func TestRemoteTimeout(t *testing.T) {
 	defer hang.Close()
 	defer close(release)
 	r, _ := NewRemote(RemoteConfig{URL: hang.URL, Timeout: 50 * time.Millisecond})
-	if _, err := r.EmbedOne(context.Background(), "q"); err == nil {
+	if _, err := r.EmbedOne(context.Background(), "", "q"); err == nil {
 		t.Error("a hanging endpoint gave no error")
 	}
 }
