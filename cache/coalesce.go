@@ -27,6 +27,7 @@ type Flight struct {
 	mu        sync.Mutex
 	status    int
 	header    http.Header
+	vary      http.Header // the leader's values of the headers the answer's Vary names
 	shareable bool
 	body      Recording
 	done      bool
@@ -69,12 +70,14 @@ func (f *Flight) broadcast() {
 }
 
 // WriteHeader records the answer's status and headers (leader side).
-// shareable says whether followers may receive this answer; if not, they
-// go upstream themselves.
-func (f *Flight) WriteHeader(status int, header http.Header, shareable bool) {
+// vary holds the leader's request values of the headers the answer's Vary
+// names (see RequestVary): a follower whose request differs in one goes
+// upstream itself. shareable says whether followers may receive this
+// answer at all; if not, they go upstream themselves.
+func (f *Flight) WriteHeader(status int, header, vary http.Header, shareable bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.status, f.header, f.shareable = status, header, shareable
+	f.status, f.header, f.vary, f.shareable = status, header, vary, shareable
 	f.broadcast()
 }
 
@@ -124,8 +127,11 @@ var (
 
 // Follow tails the leader's answer (follower side): start is called once
 // with the status and headers, write with each new piece of the body as it
-// arrives. It returns nil once the whole answer was passed on.
-func (f *Flight) Follow(ctx context.Context, start func(status int, header http.Header), write func([]byte) error) error {
+// arrives. It returns nil once the whole answer was passed on, and
+// ErrNotShared (having written nothing) when the answer may not go to
+// this follower, e.g. because its request header req differs from the
+// leader's in a header the answer's Vary names.
+func (f *Flight) Follow(ctx context.Context, req http.Header, start func(status int, header http.Header), write func([]byte) error) error {
 	if f.group != nil {
 		f.group.waiting.Add(1)
 		defer f.group.waiting.Add(-1)
@@ -143,7 +149,7 @@ func (f *Flight) Follow(ctx context.Context, start func(status int, header http.
 	sent := 0
 	for {
 		f.mu.Lock()
-		status, header, shareable := f.status, f.header, f.shareable
+		status, header, vary, shareable := f.status, f.header, f.vary, f.shareable
 		overflow, done, complete := f.body.Overflowed(), f.done, f.complete
 		chunk := f.body.Bytes()[min(sent, len(f.body.Bytes())):]
 		changed := f.changed
@@ -151,6 +157,8 @@ func (f *Flight) Follow(ctx context.Context, start func(status int, header http.
 
 		switch {
 		case !started && (done && (status == 0 || !complete) || status != 0 && !shareable || overflow):
+			return ErrNotShared
+		case !started && status != 0 && len(vary) > 0 && !VaryMatches(vary, req):
 			return ErrNotShared
 		case started && overflow:
 			return ErrBroken

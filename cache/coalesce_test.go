@@ -23,7 +23,7 @@ func follow(f *Flight) *follower {
 	fl := &follower{done: make(chan struct{})}
 	go func() {
 		defer close(fl.done)
-		fl.err = f.Follow(context.Background(),
+		fl.err = f.Follow(context.Background(), nil,
 			func(status int, _ http.Header) { fl.mu.Lock(); fl.status = status; fl.mu.Unlock() },
 			func(p []byte) error { fl.mu.Lock(); fl.body.Write(p); fl.mu.Unlock(); return nil })
 	}()
@@ -63,7 +63,7 @@ func TestFollowersTailTheLeader(t *testing.T) {
 	}
 	waitFor(t, "three followers waiting", func() bool { return g.Waiting() == 3 })
 
-	leader.WriteHeader(200, http.Header{"Content-Type": {"text/event-stream"}}, true)
+	leader.WriteHeader(200, http.Header{"Content-Type": {"text/event-stream"}}, nil, true)
 	leader.Write([]byte("data: 1\n\n"))
 	// every follower has the first event before the leader goes on
 	for _, fl := range fls {
@@ -91,15 +91,15 @@ func TestFollowersTailTheLeader(t *testing.T) {
 
 func TestFollowNotShared(t *testing.T) {
 	cases := map[string]func(f *Flight){
-		"error status": func(f *Flight) { f.WriteHeader(500, http.Header{}, false) },
+		"error status": func(f *Flight) { f.WriteHeader(500, http.Header{}, nil, false) },
 		"no header":    func(f *Flight) { f.Finish(false) },
 		"overflow": func(f *Flight) {
 			f.Write([]byte("0123456789"))
-			f.WriteHeader(200, http.Header{}, true)
+			f.WriteHeader(200, http.Header{}, nil, true)
 		},
 		"broke after header": func(f *Flight) {
 			f.Finish(false)
-			f.WriteHeader(200, http.Header{}, true)
+			f.WriteHeader(200, http.Header{}, nil, true)
 		},
 	}
 	for name, lead := range cases {
@@ -120,7 +120,7 @@ func TestFollowBroken(t *testing.T) {
 	var g Group
 	f, _ := g.Join("k", 1024)
 	fl := follow(f)
-	f.WriteHeader(200, http.Header{}, true)
+	f.WriteHeader(200, http.Header{}, nil, true)
 	f.Write([]byte("data: 1\n\n"))
 	waitFor(t, "first event", func() bool { return fl.got() != "" })
 	f.Finish(false)
@@ -135,7 +135,7 @@ func TestFollowHonoursContext(t *testing.T) {
 	f, _ := g.Join("k", 1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := f.Follow(ctx, func(int, http.Header) {}, func([]byte) error { return nil })
+	err := f.Follow(ctx, nil, func(int, http.Header) {}, func([]byte) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
@@ -152,16 +152,39 @@ func TestConcurrentFlights(t *testing.T) {
 			key := string(rune('a' + i%5))
 			f, lead := g.Join(key, 64)
 			if lead {
-				f.WriteHeader(200, http.Header{}, true)
+				f.WriteHeader(200, http.Header{}, nil, true)
 				f.Write([]byte("x"))
 				f.Finish(true)
 				return
 			}
-			err := f.Follow(context.Background(), func(int, http.Header) {}, func([]byte) error { return nil })
+			err := f.Follow(context.Background(), nil, func(int, http.Header) {}, func([]byte) error { return nil })
 			if err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// TestFollowerVary: a follower whose request differs from the leader's in
+// a header the answer's Vary names does not receive the leader's answer.
+func TestFollowerVary(t *testing.T) {
+	var g Group
+	f, _ := g.Join("k", 1<<10)
+	leaderReq := http.Header{"Accept": {"application/json"}}
+	resp := http.Header{"Vary": {"accept"}}
+	vary, _ := RequestVary(resp, leaderReq)
+	f.WriteHeader(200, resp, vary, true)
+	f.Write([]byte("{}"))
+	f.Finish(true)
+	noop := func([]byte) error { return nil }
+	if err := f.Follow(context.Background(), http.Header{"Accept": {"text/event-stream"}}, func(int, http.Header) {}, noop); err != ErrNotShared {
+		t.Errorf("other Accept: Follow = %v, want ErrNotShared", err)
+	}
+	if err := f.Follow(context.Background(), http.Header{}, func(int, http.Header) {}, noop); err != ErrNotShared {
+		t.Errorf("no Accept: Follow = %v, want ErrNotShared", err)
+	}
+	if err := f.Follow(context.Background(), leaderReq.Clone(), func(int, http.Header) {}, noop); err != nil {
+		t.Errorf("same Accept: Follow = %v, want nil", err)
+	}
 }

@@ -14,23 +14,42 @@ type Entry struct {
 	Body     []byte // for a stream, the raw event stream as the upstream sent it
 	Stream   bool   // Body is a Server-Sent Events stream, replayed event by event
 	StoredAt time.Time
+	// Vary holds the values the storing request carried in each request
+	// header the answer's Vary names (see RequestVary); a request is served
+	// this entry only if VaryMatches. Nil when Vary names nothing.
+	Vary http.Header
 }
+
+// Matches reports whether the entry may answer a request with header h:
+// the request carries the same values in every header the answer's Vary
+// names.
+func (e *Entry) Matches(h http.Header) bool { return len(e.Vary) == 0 || VaryMatches(e.Vary, h) }
 
 // Age is how long ago the entry was stored.
 func (e *Entry) Age(now time.Time) time.Duration { return now.Sub(e.StoredAt) }
 
-const entryVersion = 1
+// entryVersion is the encoding's first byte. Version 2 added Vary; an
+// entry of another version (from before an upgrade, or another build
+// sharing a store) is never misread: it is a miss.
+const entryVersion = 2
 
 var errCorruptEntry = errors.New("corrupt cache entry")
 
 // MarshalBinary encodes the entry as: version, flags, status, stored-at
 // (unix nanoseconds), header count, each header name and value
-// length-prefixed, then the body.
+// length-prefixed, the Vary name count, each name, its value count and
+// values length-prefixed, then the body.
 func (e *Entry) MarshalBinary() ([]byte, error) {
-	size := 1 + 1 + 2 + 8 + 4 + len(e.Body)
+	size := 1 + 1 + 2 + 8 + 4 + 4 + len(e.Body)
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			size += 8 + len(k) + len(v)
+		}
+	}
+	for k, vs := range e.Vary {
+		size += 8 + len(k)
+		for _, v := range vs {
+			size += 4 + len(v)
 		}
 	}
 	b := make([]byte, 0, size)
@@ -49,6 +68,14 @@ func (e *Entry) MarshalBinary() ([]byte, error) {
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			b = appendString(b, k)
+			b = appendString(b, v)
+		}
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Vary)))
+	for k, vs := range e.Vary {
+		b = appendString(b, k)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(vs)))
+		for _, v := range vs {
 			b = appendString(b, v)
 		}
 	}
@@ -84,6 +111,39 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 			return errCorruptEntry
 		}
 		e.Header[k] = append(e.Header[k], v)
+	}
+	if len(rest) < 4 {
+		return errCorruptEntry
+	}
+	names := binary.BigEndian.Uint32(rest)
+	rest = rest[4:]
+	if uint64(names)*8 > uint64(len(rest)) {
+		return errCorruptEntry
+	}
+	e.Vary = nil
+	if names > 0 {
+		e.Vary = make(http.Header, names)
+	}
+	for range names {
+		var k string
+		var ok bool
+		if k, rest, ok = readString(rest); !ok || len(rest) < 4 {
+			return errCorruptEntry
+		}
+		n := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(n)*4 > uint64(len(rest)) {
+			return errCorruptEntry
+		}
+		vals := make([]string, 0, n)
+		for range n {
+			var v string
+			if v, rest, ok = readString(rest); !ok {
+				return errCorruptEntry
+			}
+			vals = append(vals, v)
+		}
+		e.Vary[k] = vals
 	}
 	e.Body = rest
 	return nil

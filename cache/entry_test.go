@@ -14,6 +14,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		Body:     []byte("data: 1\n\ndata: [DONE]\n\n"),
 		Stream:   true,
 		StoredAt: time.Unix(1700000000, 123456789),
+		Vary:     http.Header{"Accept": {"a", "b"}, "X-None": {}},
 	}
 	raw, err := e.MarshalBinary()
 	if err != nil {
@@ -24,15 +25,20 @@ func TestEntryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != e.Status || got.Stream != e.Stream || !got.StoredAt.Equal(e.StoredAt) ||
-		string(got.Body) != string(e.Body) || !reflect.DeepEqual(got.Header, e.Header) {
+		string(got.Body) != string(e.Body) || !reflect.DeepEqual(got.Header, e.Header) || !reflect.DeepEqual(got.Vary, e.Vary) {
 		t.Errorf("round trip = %+v, want %+v", got, e)
+	}
+	// An entry written by the version before Vary was recorded is not misread.
+	raw[0] = 1
+	if err := got.UnmarshalBinary(raw); err == nil {
+		t.Error("a version 1 entry decoded")
 	}
 }
 
 func FuzzEntryUnmarshal(f *testing.F) {
 	raw, _ := (&Entry{Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x")}).MarshalBinary()
 	f.Add(raw)
-	f.Add([]byte{1, 0, 0, 200})
+	f.Add([]byte{2, 0, 0, 200})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var e Entry
 		if e.UnmarshalBinary(data) != nil {
@@ -43,7 +49,7 @@ func FuzzEntryUnmarshal(f *testing.F) {
 		if err := e2.UnmarshalBinary(again); err != nil {
 			t.Fatalf("re-encoded entry does not decode: %v", err)
 		}
-		if e2.Status != e.Status || string(e2.Body) != string(e.Body) || !reflect.DeepEqual(e2.Header, e.Header) {
+		if e2.Status != e.Status || string(e2.Body) != string(e.Body) || !reflect.DeepEqual(e2.Header, e.Header) || len(e2.Vary) != len(e.Vary) {
 			t.Fatalf("re-encoding changed the entry")
 		}
 	})

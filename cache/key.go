@@ -158,7 +158,7 @@ type KeyParts struct {
 	Host   string
 	Path   string // path and raw query
 	Body   []byte // canonical body
-	Scope  string // tenant; empty means shared
+	Scope  string // tenant, variant and selector headers (see AppendCredentialScope, AppendSelectors)
 }
 
 // Key hashes the parts into a fixed-size cache key. Every part is length
@@ -172,15 +172,4 @@ func Key(p KeyParts) string {
 		h.Write(part)
 	}
 	return string(h.Sum(nil))
-}
-
-// CredentialScope is the default scope: a hash of the caller's credentials,
-// so one tenant never receives an answer cached for another. Requests with no
-// credentials share the empty scope.
-func CredentialScope(authorization, apiKey string) string {
-	if authorization == "" && apiKey == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(authorization + "\x00" + apiKey))
-	return string(sum[:])
 }

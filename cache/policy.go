@@ -12,34 +12,60 @@ func ClientBypass(h http.Header) bool {
 		hasDirective(h.Values("Pragma"), "no-cache")
 }
 
+// Conditional reports whether a request asks for part of an answer or for
+// an answer only under a condition (Range, If-Match, If-None-Match,
+// If-Modified-Since, If-Unmodified-Since, If-Range). Its answer (206, 304,
+// 412) is not the answer every caller gets, so such a request bypasses the
+// cache: it is neither served from nor stored.
+func Conditional(h http.Header) bool {
+	for _, name := range [...]string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
+		if len(h[name]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // SkipReason says why an answer is not stored; empty means store it.
 type SkipReason string
 
 // Reasons an answer is not stored.
 const (
 	Storable       SkipReason = ""
-	SkipStatus     SkipReason = "status"     // not 2xx
-	SkipNoStore    SkipReason = "no_store"   // Cache-Control: no-store (or private in a shared cache)
-	SkipCookie     SkipReason = "set_cookie" // per-user state
-	SkipEncoded    SkipReason = "encoded"    // compressed despite our identity request
+	SkipStatus     SkipReason = "status"   // not 200
+	SkipNoStore    SkipReason = "no_store" // Cache-Control: no-store (or private where private is not allowed)
+	SkipVary       SkipReason = "vary"     // Vary: *
+	SkipStreamErr  SkipReason = "stream_error"
+	SkipStreamEnd  SkipReason = "stream_unterminated" // the stream did not end with its API's terminal event
+	SkipCookie     SkipReason = "set_cookie"          // per-user state
+	SkipEncoded    SkipReason = "encoded"             // compressed despite our identity request
 	SkipTooLarge   SkipReason = "too_large"
 	SkipIncomplete SkipReason = "incomplete" // the stream broke or the handler failed
 	SkipFallback   SkipReason = "fallback"   // a fallback tier's stand-in answer
 )
 
-// StorePolicy decides whether a complete answer may be stored. shared is
-// true when the cache serves every caller the same entries.
-func StorePolicy(status int, h http.Header, shared bool) SkipReason {
+// StorePolicy decides whether a complete answer may be stored: only a 200
+// (a 206, a redirect or a 204 is not what every caller of the scope should
+// receive), without Cache-Control no-store, without Set-Cookie, not
+// compressed, and without Vary: *. A Cache-Control: private answer is
+// stored only when privateOK: the scope is the default one of a request
+// that carried at least one credential, so the entry is that caller's
+// alone — never with scope shared, a placeholder scope or the anonymous
+// scope.
+func StorePolicy(status int, h http.Header, privateOK bool) SkipReason {
 	switch {
-	case status < 200 || status > 299:
+	case status != http.StatusOK:
 		return SkipStatus
 	case hasDirective(h.Values("Cache-Control"), "no-store"),
-		shared && hasDirective(h.Values("Cache-Control"), "private"):
+		!privateOK && hasDirective(h.Values("Cache-Control"), "private"):
 		return SkipNoStore
 	case len(h.Values("Set-Cookie")) > 0:
 		return SkipCookie
 	case h.Get("Content-Encoding") != "" && !strings.EqualFold(h.Get("Content-Encoding"), "identity"):
 		return SkipEncoded
+	}
+	if _, star := RequestVary(h, nil); star {
+		return SkipVary
 	}
 	return Storable
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -71,26 +72,67 @@ func TestReplayFlushesEachEvent(t *testing.T) {
 
 func TestStorePolicy(t *testing.T) {
 	cases := []struct {
-		status int
-		header http.Header
-		shared bool
-		want   SkipReason
+		status    int
+		header    http.Header
+		privateOK bool
+		want      SkipReason
 	}{
 		{200, http.Header{}, false, Storable},
-		{204, http.Header{}, false, Storable},
+		{204, http.Header{}, false, SkipStatus},
+		{206, http.Header{"Content-Range": {"bytes 0-4/100"}}, true, SkipStatus},
+		{201, http.Header{}, true, SkipStatus},
+		{301, http.Header{}, true, SkipStatus},
 		{500, http.Header{}, false, SkipStatus},
 		{429, http.Header{}, false, SkipStatus},
 		{304, http.Header{}, false, SkipStatus},
-		{200, http.Header{"Cache-Control": {"max-age=0, no-store"}}, false, SkipNoStore},
-		{200, http.Header{"Cache-Control": {"private"}}, false, Storable},
-		{200, http.Header{"Cache-Control": {"private"}}, true, SkipNoStore},
-		{200, http.Header{"Set-Cookie": {"a=b"}}, false, SkipCookie},
-		{200, http.Header{"Content-Encoding": {"gzip"}}, false, SkipEncoded},
+		{200, http.Header{"Cache-Control": {"max-age=0, no-store"}}, true, SkipNoStore},
+		{200, http.Header{"Cache-Control": {"private"}}, true, Storable},
+		{200, http.Header{"Cache-Control": {"private"}}, false, SkipNoStore},
+		{200, http.Header{"Cache-Control": {"max-age=60, Private"}}, false, SkipNoStore},
+		{200, http.Header{"Set-Cookie": {"a=b"}}, true, SkipCookie},
+		{200, http.Header{"Content-Encoding": {"gzip"}}, true, SkipEncoded},
+		{200, http.Header{"Vary": {"Accept, *"}}, true, SkipVary},
+		{200, http.Header{"Vary": {"Accept", "Accept-Encoding"}}, true, Storable},
 	}
 	for i, c := range cases {
-		if got := StorePolicy(c.status, c.header, c.shared); got != c.want {
+		if got := StorePolicy(c.status, c.header, c.privateOK); got != c.want {
 			t.Errorf("case %d: StorePolicy = %q, want %q", i, got, c.want)
 		}
+	}
+}
+
+func TestConditional(t *testing.T) {
+	for _, name := range []string{"Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range"} {
+		if !Conditional(http.Header{name: {"x"}}) {
+			t.Errorf("%s is not conditional", name)
+		}
+	}
+	if Conditional(http.Header{"Accept": {"x"}, "Cache-Control": {"max-age=0"}}) {
+		t.Error("a plain request is conditional")
+	}
+}
+
+func TestRequestVary(t *testing.T) {
+	req := http.Header{"Accept": {"a", "b"}, "X-Tenant": {"t"}}
+	vary, star := RequestVary(http.Header{"Vary": {"accept, Accept-Encoding", "x-tenant,x-missing"}}, req)
+	want := http.Header{"Accept": {"a", "b"}, "X-Tenant": {"t"}, "X-Missing": {}}
+	if star || !reflect.DeepEqual(vary, want) {
+		t.Fatalf("RequestVary = %v %v, want %v", vary, star, want)
+	}
+	if !VaryMatches(vary, http.Header{"Accept": {"a", "b"}, "X-Tenant": {"t"}, "Other": {"o"}}) {
+		t.Error("same values do not match")
+	}
+	for _, h := range []http.Header{
+		{"Accept": {"a"}, "X-Tenant": {"t"}},
+		{"Accept": {"a", "b"}, "X-Tenant": {"u"}},
+		{"Accept": {"a", "b"}, "X-Tenant": {"t"}, "X-Missing": {""}},
+	} {
+		if VaryMatches(vary, h) {
+			t.Errorf("%v matches %v", h, vary)
+		}
+	}
+	if v, _ := RequestVary(http.Header{"Vary": {"Accept-Encoding"}}, req); v != nil {
+		t.Errorf("Accept-Encoding alone gave %v", v)
 	}
 }
 

@@ -2,6 +2,9 @@ package caddymodule
 
 import (
 	"fmt"
+	"net/textproto"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -29,7 +32,7 @@ const (
 // request on its method, host, path and query, its JSON body in canonical
 // form (key order and whitespace do not matter, ignored fields are dropped)
 // and a scope that by default is the caller's credentials, so one tenant
-// never receives another's answer. It stores only complete 2xx answers,
+// never receives another's answer. It stores only complete 200 answers,
 // passes Server-Sent Event streams through as they arrive while recording
 // them, replays them on a hit, and coalesces concurrent identical misses
 // into one upstream call.
@@ -59,12 +62,24 @@ type CacheHandler struct {
 	// 413 and a JSON error. Default: 1 MiB.
 	MaxBody int64 `json:"max_body,omitempty"`
 
-	// Who may share an entry. Empty (the default) scopes entries to the
-	// caller's credentials, a hash of the Authorization and X-Api-Key
-	// headers. "shared" lets every caller share entries. Anything else is
-	// a placeholder expression evaluated per request, e.g.
-	// "{http.request.header.X-Tenant}".
+	// Who may share an entry. Empty (the default) scopes entries to every
+	// credential the request carries: a hash of all values of
+	// Authorization, Proxy-Authorization, X-Api-Key, Api-Key,
+	// X-Goog-Api-Key and Cookie, of the client TLS certificate's SHA-256
+	// fingerprint, and of the ScopeHeaders; callers with no credential at
+	// all share the anonymous scope. "shared" lets every caller share
+	// entries. Anything else is a placeholder expression evaluated per
+	// request, e.g. "{http.request.header.X-Tenant}" (a header renders as
+	// its first value); a request for which it renders empty bypasses the
+	// cache (X-Cache: BYPASS, reason empty_scope), never falling into a
+	// shared scope.
 	Scope string `json:"scope,omitempty"`
+
+	// Request headers that identify the caller besides the credential
+	// headers, e.g. the identity headers forward_auth copies from the
+	// authentication service (X-Forwarded-User). They are hashed into the
+	// default scope (with scope empty only). Default: none.
+	ScopeHeaders []string `json:"scope_headers,omitempty"`
 
 	// JSON fields of the request body that do not change the answer and are
 	// left out of the key, as top-level names or dotted paths into nested
@@ -85,14 +100,17 @@ type CacheHandler struct {
 	// off (exact matches only).
 	Semantic *SemanticCache `json:"semantic,omitempty"`
 
-	store      *sharedStore
-	scopeText  placeholder
-	poolKey    string
-	canon      *cache.Canonicalizer
-	coalesce   bool
-	metrics    cacheMetrics
-	semMetrics semanticMetrics
-	logger     *zap.Logger
+	store        *sharedStore
+	scopeText    placeholder
+	scopeStatic  string        // Scope with its placeholders taken out: what it renders when they are all empty
+	scopeHeaders []string      // ScopeHeaders, canonical
+	warnedAt     *atomic.Int64 // when an empty scope was last logged (unix seconds)
+	poolKey      string
+	canon        *cache.Canonicalizer
+	coalesce     bool
+	metrics      cacheMetrics
+	semMetrics   semanticMetrics
+	logger       *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -107,6 +125,12 @@ func (CacheHandler) CaddyModule() caddy.ModuleInfo {
 func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.scopeText = newPlaceholder(h.Scope)
+	h.scopeStatic = withoutPlaceholders(h.Scope)
+	h.warnedAt = new(atomic.Int64)
+	h.scopeHeaders = h.scopeHeaders[:0]
+	for _, name := range h.ScopeHeaders {
+		h.scopeHeaders = append(h.scopeHeaders, textproto.CanonicalMIMEHeaderKey(name))
+	}
 	if h.Name == "" {
 		h.Name = defaultCacheName
 	}
@@ -125,6 +149,9 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	h.coalesce = h.Coalesce == nil || *h.Coalesce
 	h.canon = cache.NewCanonicalizer(h.IgnoreFields)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	if err := registerCacheBypassMetric(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	h.metrics = newCacheMetrics(h.Name)
@@ -156,6 +183,13 @@ func (h *CacheHandler) Validate() error {
 		return fmt.Errorf("rag_cache: ttl and stale_if_error must not be negative")
 	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0:
 		return fmt.Errorf("rag_cache: sizes must not be negative")
+	case len(h.ScopeHeaders) > 0 && h.Scope != "":
+		return fmt.Errorf("rag_cache: scope_headers adds to the default scope; it has no effect with scope %q", h.Scope)
+	}
+	for _, name := range h.ScopeHeaders {
+		if name == "" || strings.ContainsAny(name, " \t:") {
+			return fmt.Errorf("rag_cache: scope_headers: %q is not a header name", name)
+		}
 	}
 	return nil
 }

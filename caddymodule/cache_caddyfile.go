@@ -23,6 +23,7 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		max_entry_size <size>
 //		max_body       <size>
 //		scope          shared | <placeholder>
+//		scope_headers  <header...>
 //		ignore_fields  <field...>
 //		stale_if_error <duration>
 //		coalesce       on | off
@@ -74,6 +75,12 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&c.Scope) {
 				return d.ArgErr()
 			}
+		case "scope_headers":
+			names := d.RemainingArgs()
+			if len(names) == 0 {
+				return d.ArgErr()
+			}
+			c.ScopeHeaders = append(c.ScopeHeaders, names...)
 		case "ignore_fields":
 			fields := d.RemainingArgs()
 			if len(fields) == 0 {

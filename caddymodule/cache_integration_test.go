@@ -66,10 +66,12 @@ func TestCacheHitAfterMiss(t *testing.T) {
 		t.Errorf("upstream received %d calls, want 1", n)
 	}
 
-	// The same request written differently (key order, whitespace) hits too.
+	// The same request written differently (key order, whitespace) hits
+	// too; it asks for the same representation as the client did (Accept
+	// is part of the key).
 	resp, _ := post(t, p.URL+"/v1/chat/completions",
 		`{ "messages" : [ {"content":"What is RAG?", "role":"user"} ], "model":"mock-model" }`,
-		"Authorization", "Bearer key-a")
+		"Authorization", "Bearer key-a", "Accept", "application/json")
 	if resp.Header.Get("X-Cache") != "HIT" {
 		t.Errorf("reordered body: X-Cache = %q, want HIT", resp.Header.Get("X-Cache"))
 	}
@@ -128,7 +130,8 @@ func TestCacheStreamingReplay(t *testing.T) {
 		t.Errorf("upstream received %d calls, want 1", n)
 	}
 	// The replay carries the same events, usage chunk and [DONE] included.
-	resp, body := post(t, p.URL+"/v1/chat/completions", chatBody("Tell me about streams", true), "Authorization", "Bearer key-a")
+	resp, body := post(t, p.URL+"/v1/chat/completions", chatBody("Tell me about streams", true),
+		"Authorization", "Bearer key-a", "Accept", "application/json") // what the client sent
 	if resp.Header.Get("X-Cache") != "HIT" || !strings.Contains(body, `"usage"`) || !strings.HasSuffix(body, "data: [DONE]\n\n") {
 		t.Errorf("raw replay: X-Cache %q body %q", resp.Header.Get("X-Cache"), body)
 	}

@@ -17,11 +17,12 @@ import (
 // it to coalesced followers.
 type recordingWriter struct {
 	*caddyhttp.ResponseWriterWrapper
-	flight *cache.Flight
-	req    *http.Request
-	shared bool   // the cache's scope is shared
-	status int    // 0 until the answer's header is written
-	length string // the answer's Content-Length, if it declared one
+	flight    *cache.Flight
+	req       *http.Request
+	privateOK bool        // a Cache-Control: private answer may be stored
+	vary      http.Header // the request's values of the headers the answer's Vary names
+	status    int         // 0 until the answer's header is written
+	length    string      // the answer's Content-Length, if it declared one
 
 	holdErrors bool // hold a server error back (a stale entry will answer instead)
 	held       bool // a server error was held back
@@ -41,7 +42,10 @@ func (w *recordingWriter) WriteHeader(status int) {
 	h.Set("X-Cache", statusMiss)
 	w.length = h.Get("Content-Length")
 	storable := w.policy(status, h) == cache.Storable
-	w.flight.WriteHeader(status, cache.StoredHeader(h), storable)
+	if storable && len(h["Vary"]) > 0 {
+		w.vary, _ = cache.RequestVary(h, w.req.Header)
+	}
+	w.flight.WriteHeader(status, cache.StoredHeader(h), w.vary, storable)
 	if w.holdErrors && status >= 500 {
 		w.held = true
 		return
@@ -95,7 +99,7 @@ func (w *recordingWriter) policy(status int, h http.Header) cache.SkipReason {
 	if fb, _ := caddyhttp.GetVar(w.req.Context(), fallbackVar).(bool); fb {
 		return cache.SkipFallback
 	}
-	return cache.StorePolicy(status, h, w.shared)
+	return cache.StorePolicy(status, h, w.privateOK)
 }
 
 // entry returns the recorded answer of a handler that returned without
@@ -113,11 +117,20 @@ func (w *recordingWriter) entry() (*cache.Entry, cache.SkipReason) {
 	if reason := w.policy(status, w.Header()); reason != cache.Storable {
 		return nil, reason
 	}
+	stream := cache.IsEventStream(header.Get("Content-Type"))
+	if stream {
+		// replayed to the whole scope: only a stream that ended as its API
+		// ends one, without an error event
+		if reason := cache.StreamEnd(body); reason != cache.Storable {
+			return nil, reason
+		}
+	}
 	return &cache.Entry{
 		Status:   status,
 		Header:   header,
 		Body:     body,
-		Stream:   cache.IsEventStream(header.Get("Content-Type")),
+		Stream:   stream,
 		StoredAt: time.Now(),
+		Vary:     w.vary,
 	}, cache.Storable
 }

@@ -28,9 +28,10 @@ const (
 
 // miss is a request the store could not answer fresh.
 type miss struct {
-	key   string
-	stale *cache.Entry   // an expired answer that may stand in for an error (stale_if_error)
-	sem   *semanticQuery // the question, to remember by meaning once answered
+	key       string
+	privateOK bool           // a Cache-Control: private answer may be stored (see scope)
+	stale     *cache.Entry   // an expired answer that may stand in for an error (stale_if_error)
+	sem       *semanticQuery // the question, to remember by meaning once answered
 }
 
 // ServeHTTP answers from the cache, or passes the request on and records
@@ -45,6 +46,10 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	if cache.ClientBypass(r.Header) {
 		return h.bypass(w, r, next, "client")
 	}
+	if cache.Conditional(r.Header) {
+		// a part of the answer (206) or none (304, 412): not every caller's answer
+		return h.bypass(w, r, next, "conditional")
+	}
 	body, err := readBody(r, h.MaxBody)
 	if errors.Is(err, errBodyTooLarge) {
 		return h.rejectBody(w)
@@ -53,11 +58,19 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
 	}
 	canonical, err := h.canon.Canonicalize(body)
+	if errors.Is(err, cache.ErrAmbiguousJSON) {
+		// Backends could read it in different ways: no key is safe for it.
+		return h.bypass(w, r, next, "ambiguous_body")
+	}
 	if err != nil {
 		// The backend owns validation: it gets the body as sent, uncached.
 		return h.bypass(w, r, next, "malformed")
 	}
-	scope := h.scope(r)
+	scope, privateOK, ok := h.scope(r)
+	if !ok {
+		h.warnEmptyScope(r)
+		return h.bypass(w, r, next, "empty_scope")
+	}
 	key := cache.Key(cache.KeyParts{
 		Method: r.Method,
 		Host:   r.Host,
@@ -68,16 +81,20 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	start := time.Now()
 	entry, fresh, ok := h.store.Get(key, start)
 	h.metrics.lookupDuration.Observe(time.Since(start).Seconds())
+	if ok && !entry.Matches(r.Header) {
+		// stored for a request that differs in a header the answer's Vary names
+		entry, fresh, ok = nil, false, false
+	}
 	if fresh {
 		h.metrics.hit.Inc()
 		return h.serveEntry(w, r, entry, statusHit)
 	}
-	m := miss{key: key}
+	m := miss{key: key, privateOK: privateOK}
 	if ok {
 		m.stale = entry
 	}
 	if h.Semantic != nil {
-		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
+		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil && e.Matches(r.Header) {
 			w.Header().Set("X-Cache-Similarity", similarity)
 			return h.serveEntry(w, r, e, statusSemHit)
 		}
@@ -93,26 +110,6 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		return h.fetch(w, r.WithContext(ctx), next, m, flight)
 	}
 	return h.follow(w, r, next, m, flight)
-}
-
-// scope is the tenant a request's entries belong to, and the rag_split
-// variant it was assigned, if any: each variant's answers (another model,
-// prompt or retriever) are cached apart, or the experiment would compare
-// one variant's answers with themselves.
-func (h *CacheHandler) scope(r *http.Request) string {
-	var scope string
-	switch h.Scope {
-	case "":
-		scope = cache.CredentialScope(r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
-	case sharedScope:
-	default:
-		repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-		scope = h.scopeText.render(r, repl)
-	}
-	if variant, ok := caddyhttp.GetVar(r.Context(), variantVar).(string); ok && variant != "" {
-		scope += "\x00variant=" + variant
-	}
-	return scope
 }
 
 // fetch sends the request upstream and passes the answer through as it
@@ -138,7 +135,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		flight:                flight,
 		req:                   r,
-		shared:                h.Scope == sharedScope,
+		privateOK:             m.privateOK,
 		holdErrors:            m.stale != nil,
 	}
 	var before http.Header
@@ -184,7 +181,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 // getting from upstream right now, passing it on as it arrives.
 func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, m miss, flight *cache.Flight) error {
 	rc := http.NewResponseController(w)
-	err := flight.Follow(r.Context(),
+	err := flight.Follow(r.Context(), r.Header,
 		func(status int, header http.Header) {
 			h.setStatus(r, statusHit)
 			writeHeader(w, status, header, statusHit)
@@ -240,6 +237,7 @@ func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddy
 	h.setStatus(r, statusBypass)
 	w.Header().Set("X-Cache", statusBypass)
 	h.metrics.bypass.Inc()
+	cacheBypasses.WithLabelValues(h.Name, reason).Inc()
 	if c := h.logger.Check(zapcore.DebugLevel, "cache bypassed"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("reason", reason))
 	}

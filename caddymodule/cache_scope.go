@@ -1,0 +1,106 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ragproxy/ragproxy/cache"
+)
+
+// scope is the part of a request's key that says who may share its entry
+// and which answer it selects: the tenant (by default every credential the
+// request carries), the rag_split variant it was assigned, if any (each
+// variant's answers — another model, prompt or retriever — are cached
+// apart, or the experiment would compare one variant's answers with
+// themselves), and the request headers that select another answer
+// (Accept, OpenAI-Project, …; see cache.SelectorHeaders). privateOK says
+// whether a Cache-Control: private answer may be stored under it: only
+// the default scope of a request carrying a credential. ok is false when a
+// scope placeholder renders empty: the request must bypass the cache.
+func (h *CacheHandler) scope(r *http.Request) (scope string, privateOK, ok bool) {
+	var buf [160]byte
+	b := buf[:0]
+	switch h.Scope {
+	case "":
+		var cert []byte
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			cert = r.TLS.PeerCertificates[0].Raw
+		}
+		b, privateOK = cache.AppendCredentialScope(b, r.Header, h.scopeHeaders, cert)
+	case sharedScope:
+		b = cache.AppendSharedScope(b)
+	default:
+		repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+		if repl == nil {
+			repl = caddy.NewReplacer()
+		}
+		v := h.scopeText.render(r, repl)
+		if v == h.scopeStatic {
+			return "", false, false // every placeholder in it rendered empty
+		}
+		b = cache.AppendPlaceholderScope(b, v)
+	}
+	if variant, ok := caddyhttp.GetVar(r.Context(), variantVar).(string); ok && variant != "" {
+		b = cache.AppendVariant(b, variant)
+	}
+	b = cache.AppendSelectors(b, r.Header)
+	return string(b), privateOK, true
+}
+
+// withoutPlaceholders returns text with every {placeholder} taken out.
+func withoutPlaceholders(text string) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(text, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(text[open:], '}')
+		if end < 0 {
+			break
+		}
+		b.WriteString(text[:open])
+		text = text[open+end+1:]
+	}
+	b.WriteString(text)
+	return b.String()
+}
+
+// warnEmptyScope logs, at most once a minute per handler, that a request
+// bypassed the cache because its scope placeholder rendered empty: a
+// configuration problem the operator must see, without a line per request.
+func (h *CacheHandler) warnEmptyScope(r *http.Request) {
+	now := time.Now().Unix()
+	last := h.warnedAt.Load()
+	if now-last < 60 || !h.warnedAt.CompareAndSwap(last, now) {
+		return
+	}
+	if c := h.logger.Check(zapcore.WarnLevel, "cache scope placeholder rendered empty: request not cached"); c != nil {
+		c.Write(zap.String("cache", h.Name), zap.String("scope", h.Scope), zap.String("path", r.URL.Path))
+	}
+}
+
+// cacheBypasses counts requests that bypassed the cache, by reason:
+// method, client (Cache-Control: no-cache), conditional (Range, If-*),
+// malformed (not JSON), ambiguous_body (duplicate keys, invalid UTF-8,
+// lone surrogates), empty_scope (the scope placeholder rendered empty).
+var cacheBypasses = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "ragproxy_cache_bypasses_total",
+	Help: "Requests that bypassed the cache by cache and reason (method, client, conditional, malformed, ambiguous_body, empty_scope).",
+}, []string{"cache", "reason"})
+
+func registerCacheBypassMetric(reg prometheus.Registerer) error {
+	if err := reg.Register(cacheBypasses); err != nil {
+		if _, ok := err.(prometheus.AlreadyRegisteredError); !ok {
+			return err
+		}
+	}
+	return nil
+}
