@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -328,5 +329,38 @@ func TestCacheAmbiguousBodiesBypass(t *testing.T) {
 	}
 	if v := p.metricValue("ragproxy_cache_bypasses_total", `reason="ambiguous_body"`); v < 4 {
 		t.Errorf("ambiguous_body bypasses = %v, want at least 4", v)
+	}
+}
+
+// TestCacheDeepNestingIsCheap (finding 3): a 1 MiB body nested 1,000
+// levels deep, sent through Caddy, costs allocation proportional to its
+// size (it used to cost about 1 GiB in the canonicalizer alone), and is
+// cached like any other body.
+func TestCacheDeepNestingIsCheap(t *testing.T) {
+	upstream, calls, _ := countingUpstream(t, nil)
+	p := startCaddy(t, cacheSite(upstream, ""))
+	const depth = 1000
+	var b strings.Builder
+	for range depth {
+		b.WriteString(`{"a":`)
+	}
+	b.WriteString(`"` + strings.Repeat("x", 1<<20-depth*6-16) + `"`)
+	b.WriteString(strings.Repeat("}", depth))
+	body := b.String()
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, _ := send(t, "POST", p.URL+"/v1/chat/completions", body, nil)
+	runtime.ReadMemStats(&after)
+	if r.StatusCode != http.StatusOK || r.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("deep body: %d X-Cache %q, want 200 MISS", r.StatusCode, r.Header.Get("X-Cache"))
+	}
+	// client, proxy and upstream each hold the body a few times over
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("one %d-byte request nested %d deep allocated %d MiB in the process", len(body), depth, got>>20)
+	}
+	if r, _ := send(t, "POST", p.URL+"/v1/chat/completions", body, nil); r.Header.Get("X-Cache") != "HIT" || calls.Load() != 1 {
+		t.Errorf("deep body again: X-Cache %q, upstream calls %d; want HIT, 1", r.Header.Get("X-Cache"), calls.Load())
 	}
 }
