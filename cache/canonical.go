@@ -300,7 +300,7 @@ func (p *canonParser) emit(dst []byte) []byte {
 		}
 	case b == '"':
 		start := p.pos
-		p.skipString() // checked by scan
+		p.pos = stringEnd(p.src, p.pos)
 		return appendCanonString(dst, p.src[start:p.pos])
 	case b == '-' || b >= '0' && b <= '9':
 		start := p.pos
@@ -372,6 +372,20 @@ func (p *canonParser) skipString() (escaped bool, err error) {
 		}
 	}
 	return false, errMalformed
+}
+
+// stringEnd returns the position just past the string that starts at
+// pos, which scan has checked: the first quote not escaped.
+func stringEnd(s []byte, pos int) int {
+	i := pos + 1
+	for {
+		j := bytes.IndexAny(s[i:], `"\\`)
+		i += j
+		if s[i] == '"' {
+			return i + 1
+		}
+		i += 2 // an escape: \u's four digits hold no quote or backslash
+	}
 }
 
 // hex4 reads the four hex digits of a \u escape.
