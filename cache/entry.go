@@ -14,9 +14,10 @@ type Entry struct {
 	Body     []byte // for a stream, the raw event stream as the upstream sent it
 	Stream   bool   // Body is a Server-Sent Events stream, replayed event by event
 	StoredAt time.Time
-	// Vary holds the values the storing request carried in each request
-	// header the answer's Vary names (see RequestVary); a request is served
-	// this entry only if VaryMatches. Nil when Vary names nothing.
+	// Vary holds, for each request header the answer's Vary names, a
+	// digest of the values the storing request carried (see RequestVary);
+	// a request is served this entry only if VaryMatches. Nil when Vary
+	// names nothing.
 	Vary http.Header
 }
 

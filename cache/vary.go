@@ -1,20 +1,23 @@
 package cache
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"net/http"
 	"net/textproto"
-	"slices"
 	"strings"
 )
 
 // RequestVary reads an answer's Vary header. star reports `Vary: *` (the
 // answer depends on something no request header shows: it must not be
 // stored). Otherwise vary holds, for every request header the answer's Vary
-// names, the values the request that got it carried (all of them, in
-// order; an empty slice when it carried none): a later request may receive
-// the answer only if it carries the same (see VaryMatches). Accept-Encoding
-// is left out, since the cache always asks the upstream for, and stores,
-// the identity encoding. vary is nil when Vary names nothing else.
+// names, a SHA-256 digest of the values the request that got it carried
+// (all of them, in order; none is a value too): a later request may
+// receive the answer only if it carries the same (see VaryMatches). Only
+// the digest is kept, so an answer that varies on Authorization or Cookie
+// does not put the credential into the cache. Accept-Encoding is left out,
+// since the cache always asks the upstream for, and stores, the identity
+// encoding. vary is nil when Vary names nothing else.
 func RequestVary(resp, req http.Header) (vary http.Header, star bool) {
 	for _, v := range resp["Vary"] {
 		for name := range strings.SplitSeq(v, ",") {
@@ -33,7 +36,7 @@ func RequestVary(resp, req http.Header) (vary http.Header, star bool) {
 				vary = make(http.Header)
 			}
 			if _, ok := vary[name]; !ok {
-				vary[name] = append([]string{}, req[name]...)
+				vary[name] = []string{varyDigest(req[name])}
 			}
 		}
 	}
@@ -44,10 +47,25 @@ func RequestVary(resp, req http.Header) (vary http.Header, star bool) {
 // request that an answer with the given vary (from RequestVary) was
 // stored for, in every header its Vary names.
 func VaryMatches(vary, req http.Header) bool {
-	for name, vals := range vary {
-		if !slices.Equal(req[name], vals) {
+	for name, digest := range vary {
+		if len(digest) != 1 || varyDigest(req[name]) != digest[0] {
 			return false
 		}
 	}
 	return true
+}
+
+// varyDigest hashes a header's values, count and lengths included, so
+// that no two different lists of values hash alike.
+func varyDigest(vals []string) string {
+	d := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(vals)))
+	d.Write(n[:])
+	for _, v := range vals {
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		d.Write(n[:])
+		d.Write([]byte(v))
+	}
+	return string(d.Sum(nil))
 }
