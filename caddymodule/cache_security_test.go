@@ -364,3 +364,46 @@ func TestCacheDeepNestingIsCheap(t *testing.T) {
 		t.Errorf("deep body again: X-Cache %q, upstream calls %d; want HIT, 1", r.Header.Get("X-Cache"), calls.Load())
 	}
 }
+
+// TestCacheCoalescedFollowerHonoursVary (finding 6): a request coalesced
+// onto another's upstream call does not receive its answer when the answer
+// varies on a header in which the two requests differ; it goes upstream
+// itself.
+func TestCacheCoalescedFollowerHonoursVary(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int64
+	upstream := startUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		io.Copy(io.Discard, r.Body)
+		if n == 1 {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Vary", "X-Flavour")
+		fmt.Fprintf(w, `{"flavour":%q}`, r.Header.Get("X-Flavour"))
+	})
+	p := startCaddy(t, fmt.Sprintf("http://{SITE} {\n\trag_cache vary_herd\n\treverse_proxy %s\n}\n", upstream))
+	type answer struct{ status, body string }
+	leader, follower := make(chan answer, 1), make(chan answer, 1)
+	go func() {
+		r, body := send(t, "POST", p.URL+"/v1/chat/completions", `{"q":1}`, http.Header{"X-Flavour": {"sweet"}})
+		leader <- answer{r.Header.Get("X-Cache"), body}
+	}()
+	eventually(t, "the leader's upstream call", func() bool { return calls.Load() == 1 })
+	go func() {
+		r, body := send(t, "POST", p.URL+"/v1/chat/completions", `{"q":1}`, http.Header{"X-Flavour": {"sour"}})
+		follower <- answer{r.Header.Get("X-Cache"), body}
+	}()
+	eventually(t, "a coalesced follower", func() bool {
+		return p.metricValue("ragproxy_cache_coalesced_waiting", `cache="vary_herd"`) == 1
+	})
+	close(release)
+	l, f := <-leader, <-follower
+	if l.body != `{"flavour":"sweet"}` || f.body != `{"flavour":"sour"}` {
+		t.Errorf("leader got %s (%s), follower got %s (%s); want each its own flavour", l.body, l.status, f.body, f.status)
+	}
+}
