@@ -94,7 +94,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		m.stale = entry
 	}
 	if h.Semantic != nil {
-		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil && e.Matches(r.Header) {
+		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
 			w.Header().Set("X-Cache-Similarity", similarity)
 			return h.serveEntry(w, r, e, statusSemHit)
 		}

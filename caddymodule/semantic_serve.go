@@ -81,7 +81,7 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 		return nil, ""
 	}
 	e, fresh, ok := h.store.Get(match.Key, now)
-	if !ok || !fresh { // the answer itself is gone
+	if !ok || !fresh || !e.Matches(r.Header) { // the answer is gone, or was for other Vary values
 		sm.misses.Inc()
 		return nil, ""
 	}
