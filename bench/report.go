@@ -220,6 +220,8 @@ func throughputReport(o throughputOptions, runs []run) string {
 		rps("split-one-route", "proxy-split-headers", 0),
 		rps("proxy-split-headers", "proxy-auth", 0),
 		cpuDelta("split", "proxy-same"),
+		rps("pipeline-miss", "proxy-distinct", 0.90),
+		cpuDelta("pipeline-miss", "proxy-distinct"),
 	}
 	header = []string{"ratio"}
 	for r := range o.Rounds {

@@ -19,7 +19,7 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -80,6 +80,7 @@ type bench struct {
 	rateTokensOffURL               string
 	splitURL, splitHeadersURL      string
 	splitOneRouteURL               string
+	pipelineURL                    string
 	rateRedisURL                   string // empty without the ratelimit-redis scenario
 	adminURL                       string // empty without the ratelimit-redis scenario
 	redis                          *redisServer
@@ -127,7 +128,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 11
+	servers := 12
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -152,11 +153,12 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[10], rateLimitSite("stream_usage off", "bench_tokens_off", "tokens "+benchTokens, up.Addr)) +
 		site(addrs[7], splitSite(up.Addr)) +
 		site(addrs[8], splitHeadersSite(up.Addr)) +
-		site(addrs[9], splitOneRouteSite(up.Addr))
+		site(addrs[9], splitOneRouteSite(up.Addr)) +
+		site(addrs[11], pipelineSite(up.Addr))
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[11], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[12]
+		cf += site(addrs[12], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[13]
 	}
 	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
@@ -175,12 +177,13 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		splitURL:         "http://" + addrs[7] + chatPath,
 		splitHeadersURL:  "http://" + addrs[8] + chatPath,
 		splitOneRouteURL: "http://" + addrs[9] + chatPath,
+		pipelineURL:      "http://" + addrs[11] + chatPath,
 		redis:            rds,
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[11] + chatPath
-		b.adminURL = "http://" + addrs[12]
+		b.rateRedisURL = "http://" + addrs[12] + chatPath
+		b.adminURL = "http://" + addrs[13]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -216,6 +219,22 @@ func splitSite(upstream string) string {
 func splitOneRouteSite(upstream string) string {
 	return fmt.Sprintf("\trag_split bench_exp {\n\t\tsticky {http.request.header.Authorization}\n"+
 		"\t\tvariant control 80\n\t\tvariant treatment 20\n\t}\n\treverse_proxy %s\n", upstream)
+}
+
+// pipelineSite is a server body with the whole pipeline in one route:
+// rag_rate_limit (a rate and a token zone on the Authorization header),
+// rag_split, rag_cache with its semantic layer, and rag_fallback with one
+// tier. With a new question every request, it measures what the pipeline
+// adds to a miss.
+func pipelineSite(upstream string) string {
+	return fmt.Sprintf("\trag_rate_limit {\n"+
+		"\t\tzone pipe_rate {\n\t\t\tkey {http.request.header.Authorization}\n\t\t\trate %s\n\t\t}\n"+
+		"\t\tzone pipe_tokens {\n\t\t\tkey {http.request.header.Authorization}\n\t\t\ttokens %s\n\t\t}\n\t}\n"+
+		"\trag_split pipe_exp {\n\t\tsticky {http.request.header.Authorization}\n"+
+		"\t\tvariant control 80\n\t\tvariant treatment 20\n\t}\n"+
+		"\trag_cache pipeline {\n\t\tsemantic\n\t}\n"+
+		"\trag_fallback {\n\t\ttier primary {\n\t\t\treverse_proxy %s\n\t\t}\n\t}\n",
+		benchRate, benchTokens, upstream)
 }
 
 // splitHeadersSite is a server body that only adds the headers rag_split
@@ -378,6 +397,9 @@ func (b *bench) target(scenario string) (target, error) {
 			return target{}, fmt.Errorf("%s: its front was not started", scenario)
 		}
 		return target{url: url, body: sameBody, header: rateLimitHeader}, nil
+	}
+	if scenario == "pipeline-miss" {
+		return target{url: b.pipelineURL, body: distinctBody, header: rateLimitHeader, wantCache: "MISS"}, nil
 	}
 	return target{}, fmt.Errorf("unknown scenario %q (have %s)", scenario, strings.Join(scenarioNames, ", "))
 }
