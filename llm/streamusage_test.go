@@ -261,3 +261,29 @@ func TestUsageChunkStripper(t *testing.T) {
 		t.Fatalf("long line: got %d bytes, held %d", len(out), len(s.line))
 	}
 }
+
+func TestOutputCap(t *testing.T) {
+	for body, want := range map[string]int64{
+		`{"max_tokens":1000}`:                            1000,
+		`{"max_completion_tokens":50,"n":3}`:             150,
+		`{"max_output_tokens":7,"max_tokens":9}`:         9,
+		`{"max_tokens":5,"max_tokens":2}`:                5,
+		`{"max_tok\u0065ns":40}`:                         40,
+		`{"MAX_TOKENS":40,"n":100000}`:                   40 * maxChoices,
+		`{"max_tokens":1e3}`:                             1000,
+		`{"max_tokens":99999999999999999999,"x":1}`:      -1,
+		`{"max_tokens":-1}`:                              -1,
+		`{"max_tokens":"1000"}`:                          -1,
+		`{"model":"m"}`:                                  -1,
+		`not json`:                                       -1,
+		`{"messages":[{"max_tokens":3}],"max_tokens":4}`: 4,
+	} {
+		got, ok := OutputCap([]byte(body))
+		if !ok {
+			got = -1
+		}
+		if got != want {
+			t.Errorf("OutputCap(%s) = %d, want %d", body, got, want)
+		}
+	}
+}

@@ -86,7 +86,7 @@ func budgetDecision(b Budget, used, reset int64) Decision {
 // Reserve is Check and a debit of tokens in one step, under the key's
 // lock: when key has budget left (spent and reserved below the budget),
 // tokens are debited at once and the decision is allowed; otherwise
-// nothing changes. The decision's Remaining is what is left after the
+// nothing changes. The decision's Remaining is what was left before this
 // debit. It returns the end of the window debited, for Settle.
 func (w *Windows) Reserve(key string, b Budget, tokens int64, now time.Time) (Decision, int64) {
 	tokens = clampTokens(tokens)
@@ -102,7 +102,6 @@ func (w *Windows) Reserve(key string, b Budget, tokens int64, now time.Time) (De
 	if d.Allowed {
 		u.used += tokens
 		w.t.put(s, h, u, n)
-		d.Remaining = max(b.Tokens-u.used, 0)
 	}
 	s.mu.Unlock()
 	return d, end

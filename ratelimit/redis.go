@@ -151,7 +151,7 @@ func (r *Redis) spend(key string, tokens, end int64) error {
 
 // reserveScript is a token budget's check and debit in one step: while
 // the window's count (spent and reserved) is below the budget, the
-// reservation is added. It returns {allowed, count after}.
+// reservation is added. It returns {allowed, count before}.
 var reserveScript = redis.NewScript(`
 local budget = tonumber(ARGV[1])
 local tokens = tonumber(ARGV[2])
@@ -159,7 +159,7 @@ local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used >= budget then
 	return {0, used}
 end
-used = redis.call('INCRBY', KEYS[1], tokens)
+redis.call('INCRBY', KEYS[1], tokens)
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return {1, used}
 `)
@@ -189,10 +189,6 @@ func (r *Redis) reserve(key string, b Budget, tokens, end, reset int64) (d Decis
 			return fmt.Errorf("reserve script: %d results", len(res))
 		}
 		d = budgetDecision(b, res[1], reset)
-		d.Allowed = res[0] == 1
-		if d.Allowed {
-			d.RetryAfter = 0
-		}
 		return nil
 	})
 	return d, err

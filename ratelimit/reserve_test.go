@@ -15,11 +15,11 @@ func TestWindowsReserveSettle(t *testing.T) {
 	b := Budget{Tokens: 100, Window: time.Minute}
 	start := t0.Truncate(time.Minute)
 	d, end := w.Reserve("k", b, 60, start)
-	if !d.Allowed || d.Remaining != 40 {
+	if !d.Allowed || d.Remaining != 100 {
 		t.Fatalf("first reservation: %+v", d)
 	}
 	d2, end2 := w.Reserve("k", b, 60, start) // 60 < 100: allowed, debits to 120
-	if !d2.Allowed || d2.Remaining != 0 {
+	if !d2.Allowed || d2.Remaining != 40 {
 		t.Fatalf("second reservation: %+v", d2)
 	}
 	if d, _ := w.Reserve("k", b, 1, start); d.Allowed || d.RetryAfter != time.Minute {
@@ -98,7 +98,7 @@ func TestRedisReserveSettle(t *testing.T) {
 	b := Budget{Tokens: 100, Window: time.Hour}
 	now := time.Now()
 	d, res, err := l.Reserve("team", b, 80, now)
-	if err != nil || !d.Allowed || d.Remaining != 20 || res.Tokens() != 80 {
+	if err != nil || !d.Allowed || d.Remaining != 100 || res.Tokens() != 80 {
 		t.Fatalf("reserve: %+v %+v %v", d, res, err)
 	}
 	if err := l.Settle("team", b, res, 30, now); err != nil {
@@ -108,7 +108,7 @@ func TestRedisReserveSettle(t *testing.T) {
 		t.Fatalf("after settling 80 as 30: %+v %v", d, err)
 	}
 	d, res, _ = l.Reserve("team", b, 1000, now)
-	if !d.Allowed || d.Remaining != 0 {
+	if !d.Allowed || d.Remaining != 70 {
 		t.Fatalf("reservation crossing the budget: %+v", d)
 	}
 	if d, _, _ := l.Reserve("team", b, 1, now); d.Allowed || d.RetryAfter <= 0 {

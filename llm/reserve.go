@@ -1,0 +1,29 @@
+package llm
+
+// maxChoices bounds the "n" a reservation multiplies the output cap by.
+const maxChoices = 128
+
+// OutputCap returns the most output tokens a request body allows the
+// answer: its max_tokens, max_completion_tokens or max_output_tokens (the
+// largest, if several are given; keys matched as AskStreamUsage matches
+// them), times its "n" (choices, at most 128) if it asks for several.
+// ok is false if body is not a JSON object or names no such cap.
+func OutputCap(body []byte) (tokens int64, ok bool) {
+	var limit, n int64 = 0, 1
+	eachMember(body, func(name, value []byte) {
+		switch {
+		case keyIs(name, "max_tokens"), keyIs(name, "max_completion_tokens"), keyIs(name, "max_output_tokens"):
+			if v, good := parseCount(value); good {
+				limit, ok = max(limit, v), true
+			}
+		case keyIs(name, "n"):
+			if v, good := parseCount(value); good && v > 1 {
+				n = max(n, min(v, maxChoices))
+			}
+		}
+	})
+	if !ok {
+		return 0, false
+	}
+	return limit * n, true // limit ≤ 2^50, n ≤ 128: no overflow
+}
