@@ -14,11 +14,17 @@ import (
 // rag_rate_limit and rag_split measure: its status, the cache's verdict
 // and the LLM tokens its usage reports. Writes and flushes pass straight
 // through (an SSE stream is not delayed).
+//
+// The cache's verdict is rag_cache's own request var (rag.cache.status)
+// as the answer starts, never the answer's X-Cache header, which an
+// upstream (or anything behind the proxy) can set.
 type answerWriter struct {
 	caddyhttp.ResponseWriterWrapper
+	req         *http.Request // whose vars hold rag_cache's verdict
 	status      int
 	cacheStatus string
-	clientGone  bool // writing to the client failed
+	clientGone  bool  // writing to the client failed
+	written     int64 // answer bytes written, before any stripping
 	meter       *llm.UsageMeter
 
 	// With stripUsage, the usage-only chunks of a streamed chat
@@ -30,12 +36,12 @@ type answerWriter struct {
 
 var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
 
-// watchAnswer wraps w. Release it with release once the handler chain
-// has returned (and nothing holds it any more).
-func watchAnswer(w http.ResponseWriter) *answerWriter {
+// watchAnswer wraps w, the writer of r's answer. Release it with release
+// once the handler chain has returned (and nothing holds it any more).
+func watchAnswer(w http.ResponseWriter, r *http.Request) *answerWriter {
 	aw := answerWriters.Get().(*answerWriter)
 	*aw = answerWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
-		meter: aw.meter, stripper: aw.stripper}
+		req: r, meter: aw.meter, stripper: aw.stripper}
 	if aw.meter == nil {
 		aw.meter = llm.NewUsageMeter("", "")
 	}
@@ -43,7 +49,7 @@ func watchAnswer(w http.ResponseWriter) *answerWriter {
 }
 
 func (w *answerWriter) release() {
-	w.ResponseWriter = nil
+	w.ResponseWriter, w.req = nil, nil
 	answerWriters.Put(w)
 }
 
@@ -51,7 +57,7 @@ func (w *answerWriter) WriteHeader(status int) {
 	if w.status == 0 && status >= 200 {
 		w.status = status
 		h := w.Header()
-		w.cacheStatus = h.Get("X-Cache")
+		w.cacheStatus, _ = caddyhttp.GetVar(w.req.Context(), cacheStatusVar).(string)
 		w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
 		switch {
 		case w.stripUsage && !w.meter.Streaming():
@@ -72,6 +78,7 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.clientGone = w.clientGone || err != nil
+	w.written += int64(n)
 	_, _ = w.meter.Write(p[:n])
 	return n, err
 }
@@ -86,6 +93,7 @@ func (w *answerWriter) stripUsageChunks() {
 // writeStripped is Write for a stream whose usage-only chunks are
 // dropped: the meter sees all of p, the client what the stripper passes.
 func (w *answerWriter) writeStripped(p []byte) (int, error) {
+	w.written += int64(len(p))
 	_, _ = w.meter.Write(p)
 	if out := w.stripper.Strip(p); len(out) > 0 {
 		if _, err := w.ResponseWriter.Write(out); err != nil {
@@ -116,19 +124,46 @@ func (w *answerWriter) ReadFrom(r io.Reader) (int64, error) {
 // Status is the answer's status; 0 if nothing was written.
 func (w *answerWriter) Status() int { return w.status }
 
-// upstreamTokens returns the tokens an upstream spent on this answer: none
-// for an answer from the cache or no answer at all.
-func (w *answerWriter) upstreamTokens() int64 {
-	if w.status == 0 {
-		return 0 // nothing written: the meter still holds an earlier answer
-	}
+// cacheStatusVar is the request var rag_cache publishes its verdict in.
+const cacheStatusVar = "rag.cache.status"
+
+// fromCache reports whether rag_cache answered (a hit, a semantic hit, a
+// stale entry standing in for an error): no upstream spent tokens on it.
+func (w *answerWriter) fromCache() bool {
 	switch w.cacheStatus {
 	case statusHit, statusSemHit, statusStale:
-		return 0
+		return true
+	}
+	return false
+}
+
+// upstreamTokens returns the tokens an upstream spent on this answer, as
+// its usage reports them: none for an answer from the cache, no answer at
+// all, or one without a readable usage.
+func (w *answerWriter) upstreamTokens() int64 {
+	if w.status == 0 || w.fromCache() {
+		return 0 // nothing written: the meter still holds an earlier answer
 	}
 	u, ok := w.meter.Usage()
 	if !ok {
 		return 0
 	}
 	return u.Total
+}
+
+// cost returns what the answer costs a token budget: nothing from the
+// cache, else the usage it reports, else (no answer, no usage, usage cut
+// off or compressed) an estimate from the sizes, never zero: prompt (the
+// request's estimated tokens) plus a token per 4 answer bytes. estimated
+// says which.
+func (w *answerWriter) cost(prompt int64) (tokens int64, estimated bool) {
+	if w.status != 0 {
+		if w.fromCache() {
+			return 0, false
+		}
+		if u, ok := w.meter.Usage(); ok {
+			return u.Total, false
+		}
+	}
+	return max(prompt+(w.written+3)/4, 1), true
 }

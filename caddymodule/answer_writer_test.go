@@ -1,21 +1,30 @@
 package caddymodule
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func TestAnswerWriterTokens(t *testing.T) {
-	answer := func(w http.ResponseWriter, xcache, body string) int64 {
-		aw := watchAnswer(w)
+	answer := func(w http.ResponseWriter, cacheVar, body string) int64 {
+		r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+		if cacheVar != "" {
+			caddyhttp.SetVar(r.Context(), cacheStatusVar, cacheVar)
+		}
+		aw := watchAnswer(w, r)
 		defer aw.release()
 		if body != "" {
 			aw.Header().Set("Content-Type", "application/json")
-			if xcache != "" {
-				aw.Header().Set("X-Cache", xcache)
-			}
+			aw.Header().Set("X-Cache", statusHit) // an upstream's header: ignored
 			aw.Write([]byte(body))
+		}
+		if cost, estimated := aw.cost(0); !estimated && cost != aw.upstreamTokens() {
+			t.Errorf("cost %d, upstream tokens %d", cost, aw.upstreamTokens())
 		}
 		return aw.upstreamTokens()
 	}
@@ -23,8 +32,13 @@ func TestAnswerWriterTokens(t *testing.T) {
 	if n := answer(httptest.NewRecorder(), "", usage); n != 10 {
 		t.Fatalf("upstream answer: %d tokens, want 10", n)
 	}
-	if n := answer(httptest.NewRecorder(), statusHit, usage); n != 0 {
-		t.Fatalf("cache hit: %d tokens, want 0", n)
+	for _, free := range []string{statusHit, statusSemHit, statusStale} {
+		if n := answer(httptest.NewRecorder(), free, usage); n != 0 {
+			t.Fatalf("rag.cache.status %s: %d tokens, want 0", free, n)
+		}
+	}
+	if n := answer(httptest.NewRecorder(), statusMiss, usage); n != 10 {
+		t.Fatalf("rag.cache.status MISS: %d tokens, want 10", n)
 	}
 	// A writer from the pool that sees no answer reports none, not the
 	// previous answer's.
@@ -38,5 +52,19 @@ func TestAnswerWriterTokens(t *testing.T) {
 	answer(rec, "", usage)
 	if rec.Body.String() != usage || rec.Code != http.StatusOK {
 		t.Fatalf("client got %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func TestAnswerWriterCostEstimate(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	aw := watchAnswer(httptest.NewRecorder(), r)
+	defer aw.release()
+	if n, est := aw.cost(25); n != 25 || !est {
+		t.Fatalf("no answer: cost %d (estimated %v), want the prompt estimate 25", n, est)
+	}
+	aw.Header().Set("Content-Type", "application/json")
+	aw.Write([]byte(`{"answer":"no usage here"}`)) // 26 bytes
+	if n, est := aw.cost(25); n != 25+7 || !est {
+		t.Fatalf("answer without usage: cost %d (estimated %v), want 32", n, est)
 	}
 }

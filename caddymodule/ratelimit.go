@@ -43,22 +43,44 @@ type RateLimitHandler struct {
 	// The zones, checked for every request. A request must pass them all.
 	Zones []*RateLimitZone `json:"zones,omitempty"`
 
-	// How token zones learn what a streamed OpenAI chat completion cost.
-	// Such a stream reports usage only if the request sets
-	// stream_options.include_usage, which most clients do not. "ask" sets
-	// it on streaming requests to a path ending in /chat/completions that
-	// a token zone applies to (JSON bodies up to 4 MiB), and takes the
-	// usage-only chunk it adds back out of the stream the client reads.
-	// "off" leaves requests alone: such streams then cost nothing, for
-	// backends that refuse stream_options. Default: ask.
+	// How token zones learn what a streamed OpenAI chat or legacy
+	// completion cost. Such a stream reports usage only if the request
+	// sets stream_options.include_usage, which most clients do not. "ask"
+	// sets it on streaming POSTs to a path ending in /completions
+	// (/v1/chat/completions, /v1/completions) that a token zone applies
+	// to, and takes the usage-only chunk it adds back out of the stream
+	// the client reads. Keys are matched with escapes decoded and case
+	// ignored, "stream" is true as Python backends coerce it (true, a
+	// non-zero number, a non-empty string, array or object), and the
+	// rewritten body has exactly one stream_options, with include_usage
+	// true. "off" leaves requests alone, for backends that refuse
+	// stream_options: such streams are then charged an estimate from
+	// their sizes. Default: ask.
 	StreamUsage string `json:"stream_usage,omitempty"`
 
-	remote   *ratelimit.Redis
-	redisKey string
-	zones    []*zone // token zones first, then concurrent, then rate
-	tokens   bool    // some zone needs the answers' token usage
-	logger   *zap.Logger
+	// Largest request body a token zone reads, in bytes, to estimate the
+	// request's cost and to ask streams for usage; a larger body is
+	// refused with 413. Default: 8388608 (8 MiB).
+	MaxBody int64 `json:"max_body,omitempty"`
+
+	// Output tokens a token zone reserves for a request that names no
+	// cap (max_tokens, max_completion_tokens or max_output_tokens).
+	// Default: 1024.
+	ReserveOutput int64 `json:"reserve_output,omitempty"`
+
+	remote        *ratelimit.Redis
+	redisKey      string
+	zones         []*zone // token zones first, then concurrent, then rate
+	maxBody       int64
+	reserveOutput int64
+	logger        *zap.Logger
 }
+
+// Defaults of RateLimitHandler.MaxBody and ReserveOutput.
+const (
+	defaultRateLimitMaxBody = 8 << 20
+	defaultReserveOutput    = 1024
+)
 
 // RateLimitZone is one limit, applied per key. Exactly one of rate,
 // tokens and concurrent is set.
@@ -83,11 +105,18 @@ type RateLimitZone struct {
 
 	// LLM tokens per window, as count/period like rate: "100000/h".
 	// Windows are aligned to the clock (an hourly budget renews on the
-	// hour). A request is refused once the key has spent its budget in
-	// the current window; an answer's tokens are taken from its usage
-	// (the JSON body, or the final usage event of a stream) after it is
-	// sent, so the answer that crosses the budget is still served. Answers
-	// from rag_cache cost nothing. Default: none.
+	// hour). Before a request goes on, it reserves its estimated cost
+	// (body bytes / 4, plus its max_tokens, max_completion_tokens or
+	// max_output_tokens, times n, or reserve_output): it is allowed while
+	// the key's spent and reserved tokens are below the budget, and its
+	// reservation is debited at once. After the answer the reservation is
+	// replaced by the answer's usage (the JSON body, or a stream's usage
+	// events), or, where none can be read, an estimate from the sizes
+	// (body bytes / 4 + answer bytes / 4). The answer that crosses the
+	// budget is served and costs all it reports. Answers rag_cache gives
+	// (its rag.cache.status var: HIT, SEMANTIC-HIT, STALE) cost nothing.
+	// The zone removes Accept-Encoding from the request, so the answer is
+	// readable. Default: none.
 	Tokens string `json:"tokens,omitempty"`
 
 	// Requests in flight at once. Counted by each instance even with
@@ -96,8 +125,10 @@ type RateLimitZone struct {
 	Concurrent int64 `json:"concurrent,omitempty"`
 
 	// Most keys tracked in this process; idle keys (a full bucket, a past
-	// window, nothing in flight) are dropped first, then, only if that is
-	// not enough, random live ones, which start over. Default: 1048576
+	// window) are dropped first, then, only if that is not enough, random
+	// live ones, which start over. A concurrent zone never drops a key with
+	// requests in flight: a new key that finds no room is refused (429,
+	// counted in ragproxy_ratelimit_full_total). Default: 1048576
 	// (when full, about 44 MiB for a rate zone, 61 MiB for a token zone).
 	MaxKeys int `json:"max_keys,omitempty"`
 }
@@ -120,6 +151,7 @@ type zone struct {
 	spender  *ratelimit.TokenLimiter
 	poolKey  string
 	metrics  zoneMetrics
+	extra    zoneExtraMetrics
 	limitDoc string // the limit in words, for errors
 }
 
@@ -139,6 +171,16 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
+	}
+	if err := registerRateLimitMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	h.maxBody, h.reserveOutput = h.MaxBody, h.ReserveOutput
+	if h.maxBody == 0 {
+		h.maxBody = defaultRateLimitMaxBody
+	}
+	if h.reserveOutput == 0 {
+		h.reserveOutput = defaultReserveOutput
 	}
 	if h.Redis != "" {
 		remote, key, err := acquireRedis(h.Redis, time.Duration(h.RedisTimeout))
@@ -160,12 +202,11 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	for _, kind := range []string{"tokens", "concurrent", "rate"} {
 		h.zones = append(h.zones, byKind[kind]...)
 	}
-	h.tokens = len(byKind["tokens"]) > 0
 	return nil
 }
 
 func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
-	z := &zone{cfg: cfg, key: newPlaceholder(cfg.Key), metrics: newZoneMetrics(cfg.Name)}
+	z := &zone{cfg: cfg, key: newPlaceholder(cfg.Key), metrics: newZoneMetrics(cfg.Name), extra: newZoneExtraMetrics(cfg.Name)}
 	maxKeys := cfg.MaxKeys
 	if maxKeys == 0 {
 		maxKeys = ratelimit.DefaultMaxKeys
@@ -210,6 +251,9 @@ func (h *RateLimitHandler) Validate() error {
 	}
 	if h.RedisTimeout < 0 {
 		return fmt.Errorf("rag_rate_limit: redis_timeout must not be negative")
+	}
+	if h.MaxBody < 0 || h.ReserveOutput < 0 {
+		return fmt.Errorf("rag_rate_limit: max_body and reserve_output must not be negative")
 	}
 	switch h.StreamUsage {
 	case "", streamUsageAsk, streamUsageOff:

@@ -20,6 +20,8 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //		redis         <url>
 //		redis_timeout <duration>
 //		stream_usage  ask|off
+//		max_body      <size>
+//		reserve_output <tokens>
 //		zone <name> {
 //			key        <placeholder>
 //			rate       <count>/<period>
@@ -51,6 +53,16 @@ func (rl *RateLimitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if rl.StreamUsage != streamUsageAsk && rl.StreamUsage != streamUsageOff {
 				return d.Errf("stream_usage must be %s or %s", streamUsageAsk, streamUsageOff)
 			}
+		case "max_body":
+			if err := parseSize(d, &rl.MaxBody); err != nil {
+				return err
+			}
+		case "reserve_output":
+			var n int
+			if err := parseCount(d, &n, 1); err != nil {
+				return err
+			}
+			rl.ReserveOutput = int64(n)
 		case "zone":
 			z, err := parseZone(d)
 			if err != nil {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -20,8 +21,9 @@ import (
 const maxZones = 8
 
 // ServeHTTP checks every zone that applies, refuses with 429 if one says
-// no, and otherwise passes the request on, debiting token zones with the
-// answer's usage afterwards.
+// no, and otherwise passes the request on. Token zones reserve the
+// request's estimated cost before it goes on and settle to what the
+// answer cost after.
 func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	now := time.Now()
@@ -31,6 +33,8 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		spenders  = make([]spend, 0, maxZones)
 		shown     ratelimit.Decision
 		haveShown bool
+		tr        tokenRequest
+		prepared  bool
 	)
 	defer func() {
 		for _, release := range releases {
@@ -46,15 +50,25 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		var err error
 		switch z.kind {
 		case "tokens":
-			d, err = z.spender.Check(key, z.budget, now)
+			if !prepared {
+				prepared = true
+				if done, err := h.prepareTokens(w, r, &tr); done {
+					return err
+				}
+			}
+			var res ratelimit.Reservation
+			d, res, err = z.spender.Reserve(key, z.budget, tr.reserve, now)
 			if d.Allowed {
-				spenders = append(spenders, spend{z, key})
+				spenders = append(spenders, spend{z, key, res})
 			}
 		case "concurrent":
 			var release func()
 			d, release = z.state.inflight.Acquire(key, z.cfg.Concurrent)
 			if release != nil {
 				releases = append(releases, release)
+			}
+			if d.Full {
+				z.extra.full.Inc()
 			}
 		default:
 			d, err = z.rater.Allow(key, z.rate, now)
@@ -64,6 +78,7 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		}
 		if !d.Allowed {
 			z.metrics.limited.Inc()
+			settle(spenders, 0) // nothing went upstream
 			return h.refuse(w, z, d)
 		}
 		z.metrics.allowed.Inc()
@@ -78,59 +93,98 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		return next.ServeHTTP(w, r)
 	}
 
-	aw := watchAnswer(w)
+	aw := watchAnswer(w, r)
 	defer aw.release()
-	if h.StreamUsage != streamUsageOff {
-		askStreamUsage(r, aw)
+	if tr.strip {
+		aw.stripUsageChunks()
 	}
 	// Deferred, so that an answer reverse_proxy aborts with a panic (a
 	// stream the client cut short, as the OpenAI SDKs do once they read
-	// [DONE]) is debited too, with whatever usage it reported.
-	defer debit(spenders, aw)
+	// [DONE]) is settled too, with whatever usage it reported.
+	defer h.settleAnswer(spenders, aw, tr.prompt)
 	err := next.ServeHTTP(aw, r)
 	aw.finish()
 	return err
 }
 
-// maxAskBody is the largest request body askStreamUsage rewrites.
-const maxAskBody = 4 << 20
-
-// askStreamUsage makes a streamed chat completion report its usage, which
-// it does only when asked (stream_options.include_usage): it asks on the
-// client's behalf, and has aw take the usage chunk back out of the answer.
-func askStreamUsage(r *http.Request, aw *answerWriter) {
-	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") {
-		return
-	}
-	body, err := readBody(r, maxAskBody)
-	if err != nil {
-		return // the upstream gets the body whole, and unasked
-	}
-	if asked, ok := llm.AskStreamUsage(body); ok {
-		setBody(r, asked)
-		aw.stripUsageChunks()
-	}
+// tokenRequest is what token zones need to know of a request.
+type tokenRequest struct {
+	prompt  int64 // estimated prompt tokens: a token per 4 body bytes
+	reserve int64 // tokens to reserve: prompt and the output cap
+	strip   bool  // stream usage was asked for: take it out of the answer
 }
 
-// debit spends the tokens the answer's usage reports in each token zone.
-func debit(spenders []spend, aw *answerWriter) {
-	tokens := aw.upstreamTokens()
-	if tokens <= 0 {
-		return
+// prepareTokens reads the request body (up to max_body; a larger one is
+// refused with 413), estimates what the request may cost, asks a stream
+// to report its usage (stream_usage ask), and asks the upstream for an
+// answer it can read (no Accept-Encoding). done reports that the request
+// was answered here.
+func (h *RateLimitHandler) prepareTokens(w http.ResponseWriter, r *http.Request, tr *tokenRequest) (done bool, err error) {
+	r.Header.Del("Accept-Encoding")
+	if r.ContentLength > h.maxBody {
+		return true, h.rejectBody(w)
 	}
+	body, err := readBody(r, h.maxBody)
+	if errors.Is(err, errBodyTooLarge) {
+		return true, h.rejectBody(w)
+	}
+	if err != nil {
+		return true, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
+	}
+	tr.prompt = (int64(len(body)) + 3) / 4
+	out, ok := llm.OutputCap(body)
+	if !ok {
+		out = h.reserveOutput
+	}
+	tr.reserve = tr.prompt + out
+	if h.StreamUsage != streamUsageOff && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/completions") {
+		if asked, ok := llm.AskStreamUsage(body); ok {
+			setBody(r, asked)
+			tr.strip = true
+		}
+	}
+	return false, nil
+}
+
+func (h *RateLimitHandler) rejectBody(w http.ResponseWriter) error {
+	writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+		fmt.Sprintf("request body exceeds the limit of %d bytes", h.maxBody))
+	return nil
+}
+
+// settleAnswer settles each token zone's reservation to what the answer
+// cost: nothing from the cache, its usage, or an estimate from the sizes.
+func (h *RateLimitHandler) settleAnswer(spenders []spend, aw *answerWriter, prompt int64) {
+	tokens, estimated := aw.cost(prompt)
+	if estimated {
+		if c := h.logger.Check(zapcore.DebugLevel, "token usage estimated"); c != nil {
+			c.Write(zap.Int("status", aw.status), zap.Int64("answer_bytes", aw.written), zap.Int64("tokens", tokens))
+		}
+		for _, s := range spenders {
+			s.z.extra.estimated.Inc()
+		}
+	}
+	settle(spenders, tokens)
+}
+
+// settle replaces each zone's reservation by tokens.
+func settle(spenders []spend, tokens int64) {
 	end := time.Now()
 	for _, s := range spenders {
-		if err := s.z.spender.Spend(s.key, s.z.budget, tokens, end); err != nil {
+		if err := s.z.spender.Settle(s.key, s.z.budget, s.res, tokens, end); err != nil {
 			s.z.metrics.redisErrors.Inc()
 		}
-		s.z.metrics.tokens.Add(float64(tokens))
+		if tokens > 0 {
+			s.z.metrics.tokens.Add(float64(tokens))
+		}
 	}
 }
 
-// spend is a token zone to debit once the answer is known.
+// spend is a token zone's reservation, settled once the answer is known.
 type spend struct {
 	z   *zone
 	key string
+	res ratelimit.Reservation
 }
 
 // closerToLimit says whether a has less of its quota left than b, for the

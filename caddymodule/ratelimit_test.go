@@ -43,6 +43,7 @@ func FuzzRateLimitCaddyfile(f *testing.F) {
 		"rag_rate_limit {\n zone t {\n key k\n tokens 10/h\n max_keys 100\n }\n zone c {\n key k\n concurrent 1\n }\n}",
 		"rag_rate_limit {\n zone\n}",
 		"rag_rate_limit {\n stream_usage off\n zone a {\n key k\n tokens 5/m\n }\n}",
+		"rag_rate_limit {\n max_body 2MiB\n reserve_output 4096\n zone a {\n key k\n tokens 5/m\n }\n}",
 	} {
 		f.Add(s)
 	}
@@ -83,5 +84,23 @@ func TestValidRequestID(t *testing.T) {
 		if validRequestID(id) != want {
 			t.Errorf("validRequestID(%q) = %v", id, !want)
 		}
+	}
+}
+
+func TestRateLimitCaddyfileBudgetOptions(t *testing.T) {
+	tokens, err := caddyfile.Tokenize([]byte("rag_rate_limit {\n max_body 2MiB\n reserve_output 4096\n zone a {\n key k\n tokens 5/m\n }\n}"), "Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h RateLimitHandler
+	if err := h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens)); err != nil {
+		t.Fatal(err)
+	}
+	if h.MaxBody != 2<<20 || h.ReserveOutput != 4096 {
+		t.Fatalf("max_body %d, reserve_output %d", h.MaxBody, h.ReserveOutput)
+	}
+	h.MaxBody = -1
+	if err := h.Validate(); err == nil {
+		t.Fatal("negative max_body accepted")
 	}
 }

@@ -45,7 +45,7 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	hdr[requestIDHeader] = vals[1:2:2]
 	h.experiment.Remember(id, v.name, start)
 
-	aw := watchAnswer(w)
+	aw := watchAnswer(w, r)
 	defer aw.release()
 	var err error
 	completed := false
