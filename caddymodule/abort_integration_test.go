@@ -89,11 +89,14 @@ http://{SITE} {
 }`)
 	// Metrics are process-wide: count from here.
 	before := max(p.metricValue("ragproxy_ratelimit_tokens_total", `zone="abort_team"`), 0)
+	// Each answer is settled once its handler has unwound, which may be
+	// just after the client is done; until then its reservation (more
+	// than this budget) holds the key, so the next request waits for it.
 	readStream(t, p.URL+"/leave", true, "X-Team", "red")
+	eventually(t, "the answer the client left to be debited", func() bool {
+		return p.metricValue("ragproxy_ratelimit_tokens_total", `zone="abort_team"`)-before == 7
+	})
 	readStream(t, p.URL+"/break", false, "X-Team", "red")
-
-	// Both are counted once their handlers have unwound, which may be just
-	// after the client is done.
 	eventually(t, "both aborted answers to be debited", func() bool {
 		return p.metricValue("ragproxy_ratelimit_tokens_total", `zone="abort_team"`)-before == 14
 	})
