@@ -3,6 +3,8 @@ package cache
 import (
 	"net/http"
 	"strings"
+
+	"github.com/ragproxy/ragproxy/contract"
 )
 
 // ClientBypass reports whether the client asked not to be served from a
@@ -85,14 +87,12 @@ func hasDirective(values []string, names ...string) bool {
 }
 
 // hopHeaders are not stored: they describe one connection, one transfer
-// or one request (the rate limit and experiment headers that handlers in
-// front of the cache set), not the answer.
-var hopHeaders = []string{
+// or one request (the cache status, and the rate limit and experiment
+// headers that handlers in front of the cache set), not the answer.
+var hopHeaders = append([]string{
 	"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade",
-	"Trailer", "Te", "Date", "Content-Length", "Set-Cookie", "X-Cache", "Age",
-	"Retry-After", "Ratelimit", "Ratelimit-Policy", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset",
-	"X-Request-Id", "X-Rag-Variant",
-}
+	"Trailer", "Te", "Date", "Content-Length", "Set-Cookie", "Age",
+}, contract.PerRequestHeaders...)
 
 // StoredHeader returns the part of a response header that is kept with an entry.
 func StoredHeader(h http.Header) http.Header {

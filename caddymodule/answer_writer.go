@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/ragproxy/ragproxy/contract"
 	"github.com/ragproxy/ragproxy/llm"
 )
 
@@ -57,7 +58,7 @@ func (w *answerWriter) WriteHeader(status int) {
 	if w.status == 0 && status >= 200 {
 		w.status = status
 		h := w.Header()
-		w.cacheStatus, _ = caddyhttp.GetVar(w.req.Context(), cacheStatusVar).(string)
+		w.cacheStatus, _ = caddyhttp.GetVar(w.req.Context(), contract.VarCacheStatus).(string)
 		w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
 		switch {
 		case w.stripUsage && !w.meter.Streaming():
@@ -124,18 +125,9 @@ func (w *answerWriter) ReadFrom(r io.Reader) (int64, error) {
 // Status is the answer's status; 0 if nothing was written.
 func (w *answerWriter) Status() int { return w.status }
 
-// cacheStatusVar is the request var rag_cache publishes its verdict in.
-const cacheStatusVar = "rag.cache.status"
-
 // fromCache reports whether rag_cache answered (a hit, a semantic hit, a
 // stale entry standing in for an error): no upstream spent tokens on it.
-func (w *answerWriter) fromCache() bool {
-	switch w.cacheStatus {
-	case statusHit, statusSemHit, statusStale:
-		return true
-	}
-	return false
-}
+func (w *answerWriter) fromCache() bool { return contract.FromCache(w.cacheStatus) }
 
 // upstreamTokens returns the tokens an upstream spent on this answer, as
 // its usage reports them: none for an answer from the cache, no answer at

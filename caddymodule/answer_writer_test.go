@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/ragproxy/ragproxy/contract"
 )
 
 func TestAnswerWriterTokens(t *testing.T) {
@@ -14,13 +16,13 @@ func TestAnswerWriterTokens(t *testing.T) {
 		r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
 		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
 		if cacheVar != "" {
-			caddyhttp.SetVar(r.Context(), cacheStatusVar, cacheVar)
+			caddyhttp.SetVar(r.Context(), contract.VarCacheStatus, cacheVar)
 		}
 		aw := watchAnswer(w, r)
 		defer aw.release()
 		if body != "" {
 			aw.Header().Set("Content-Type", "application/json")
-			aw.Header().Set("X-Cache", statusHit) // an upstream's header: ignored
+			aw.Header().Set("X-Cache", contract.CacheHit) // an upstream's header: ignored
 			aw.Write([]byte(body))
 		}
 		if cost, estimated := aw.cost(0); !estimated && cost != aw.upstreamTokens() {
@@ -32,12 +34,12 @@ func TestAnswerWriterTokens(t *testing.T) {
 	if n := answer(httptest.NewRecorder(), "", usage); n != 10 {
 		t.Fatalf("upstream answer: %d tokens, want 10", n)
 	}
-	for _, free := range []string{statusHit, statusSemHit, statusStale} {
+	for _, free := range []string{contract.CacheHit, contract.CacheSemanticHit, contract.CacheStale} {
 		if n := answer(httptest.NewRecorder(), free, usage); n != 0 {
 			t.Fatalf("rag.cache.status %s: %d tokens, want 0", free, n)
 		}
 	}
-	if n := answer(httptest.NewRecorder(), statusMiss, usage); n != 10 {
+	if n := answer(httptest.NewRecorder(), contract.CacheMiss, usage); n != 10 {
 		t.Fatalf("rag.cache.status MISS: %d tokens, want 10", n)
 	}
 	// A writer from the pool that sees no answer reports none, not the

@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/contract"
 )
 
 // recordingWriter passes an answer to the client as it is written — every
@@ -39,7 +40,7 @@ func (w *recordingWriter) WriteHeader(status int) {
 	}
 	w.status = status
 	h := w.Header()
-	h.Set("X-Cache", statusMiss)
+	h.Set(contract.HeaderCache, contract.CacheMiss)
 	w.length = h.Get("Content-Length")
 	storable := w.policy(status, h) == cache.Storable
 	if storable && len(h["Vary"]) > 0 {
@@ -96,7 +97,7 @@ func (w *recordingWriter) ReadFrom(r io.Reader) (int64, error) {
 // policy says whether an answer may be stored (and shared with coalesced
 // requests): the HTTP rules, and never a fallback tier's stand-in.
 func (w *recordingWriter) policy(status int, h http.Header) cache.SkipReason {
-	if fb, _ := caddyhttp.GetVar(w.req.Context(), fallbackVar).(bool); fb {
+	if fb, _ := caddyhttp.GetVar(w.req.Context(), contract.VarFallback).(bool); fb {
 		return cache.SkipFallback
 	}
 	return cache.StorePolicy(status, h, w.privateOK)

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/contract"
 )
 
 // scope is the part of a request's key that says who may share its entry
@@ -47,7 +48,7 @@ func (h *CacheHandler) scope(r *http.Request) (scope string, privateOK, ok bool)
 		}
 		b = cache.AppendPlaceholderScope(b, v)
 	}
-	if variant, ok := caddyhttp.GetVar(r.Context(), variantVar).(string); ok && variant != "" {
+	if variant, ok := caddyhttp.GetVar(r.Context(), contract.VarVariant).(string); ok && variant != "" {
 		b = cache.AppendVariant(b, variant)
 	}
 	b = cache.AppendSelectors(b, r.Header)

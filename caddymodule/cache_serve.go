@@ -15,15 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/cache"
-)
-
-// Values of X-Cache and {rag.cache.status}.
-const (
-	statusHit    = "HIT"
-	statusMiss   = "MISS"
-	statusBypass = "BYPASS"
-	statusStale  = "STALE"
-	statusSemHit = "SEMANTIC-HIT"
+	"github.com/ragproxy/ragproxy/contract"
 )
 
 // miss is a request the store could not answer fresh.
@@ -87,7 +79,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	if fresh {
 		h.metrics.hit.Inc()
-		return h.serveEntry(w, r, entry, statusHit)
+		return h.serveEntry(w, r, entry, contract.CacheHit)
 	}
 	m := miss{key: key, privateOK: privateOK}
 	if ok {
@@ -95,8 +87,8 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	if h.Semantic != nil {
 		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
-			w.Header().Set("X-Cache-Similarity", similarity)
-			return h.serveEntry(w, r, e, statusSemHit)
+			w.Header().Set(contract.HeaderCacheSimilarity, similarity)
+			return h.serveEntry(w, r, e, contract.CacheSemanticHit)
 		}
 	}
 	limit := int(h.MaxEntrySize)
@@ -119,7 +111,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 // hand, a server error (5xx, or a handler error before any answer) is held
 // back and the stale entry answers instead.
 func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, m miss, flight *cache.Flight) error {
-	h.setStatus(r, statusMiss)
+	h.setStatus(r, contract.CacheMiss)
 	h.metrics.miss.Inc()
 	finished := false
 	defer func() {
@@ -151,7 +143,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		// the error's headers must not leak into the stale answer
 		clear(w.Header())
 		maps.Copy(w.Header(), before)
-		return h.serveEntry(w, r, m.stale, statusStale)
+		return h.serveEntry(w, r, m.stale, contract.CacheStale)
 	}
 	if err != nil {
 		metrics.stores.WithLabelValues(h.Name, string(cache.SkipIncomplete)).Inc()
@@ -183,8 +175,8 @@ func (h *CacheHandler) follow(w http.ResponseWriter, r *http.Request, next caddy
 	rc := http.NewResponseController(w)
 	err := flight.Follow(r.Context(), r.Header,
 		func(status int, header http.Header) {
-			h.setStatus(r, statusHit)
-			writeHeader(w, status, header, statusHit)
+			h.setStatus(r, contract.CacheHit)
+			writeHeader(w, status, header, contract.CacheHit)
 		},
 		func(p []byte) error {
 			if _, err := w.Write(p); err != nil {
@@ -229,13 +221,13 @@ func writeHeader(w http.ResponseWriter, status int, header http.Header, cacheSta
 	for k, v := range header {
 		hdr[k] = v
 	}
-	hdr.Set("X-Cache", cacheStatus)
+	hdr.Set(contract.HeaderCache, cacheStatus)
 	w.WriteHeader(status)
 }
 
 func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, reason string) error {
-	h.setStatus(r, statusBypass)
-	w.Header().Set("X-Cache", statusBypass)
+	h.setStatus(r, contract.CacheBypass)
+	w.Header().Set(contract.HeaderCache, contract.CacheBypass)
 	h.metrics.bypass.Inc()
 	cacheBypasses.WithLabelValues(h.Name, reason).Inc()
 	if c := h.logger.Check(zapcore.DebugLevel, "cache bypassed"); c != nil {
@@ -254,8 +246,8 @@ func (h *CacheHandler) rejectBody(w http.ResponseWriter) error {
 // vars (for `vars` matchers) and the access log.
 func (h *CacheHandler) setStatus(r *http.Request, status string) {
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("rag.cache.status", status)
+		repl.Set(contract.VarCacheStatus, status)
 	}
-	caddyhttp.SetVar(r.Context(), "rag.cache.status", status)
+	caddyhttp.SetVar(r.Context(), contract.VarCacheStatus, status)
 	setLogField(r, zap.String("rag_cache", status))
 }

@@ -10,11 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/contract"
 )
-
-// fallbackVar is the request var that tells rag_cache the answer came
-// from a fallback tier.
-const fallbackVar = "rag.fallback"
 
 // maxHeldBack bounds an answer held back to check fail_on_empty; a larger
 // one is not empty and is sent on.
@@ -82,12 +79,12 @@ func (w *tierWriter) commit() {
 	for k, v := range w.header {
 		dst[k] = v
 	}
-	dst.Set("X-Rag-Upstream", w.tier.Name) // canonical: Set need not allocate
+	dst.Set(contract.HeaderUpstream, w.tier.Name) // canonical: Set need not allocate
 	if repl, ok := w.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("rag.upstream", w.tier.Name)
+		repl.Set(contract.VarUpstream, w.tier.Name)
 	}
-	caddyhttp.SetVar(w.req.Context(), "rag.upstream", w.tier.Name)
-	caddyhttp.SetVar(w.req.Context(), fallbackVar, w.tier.fallback)
+	caddyhttp.SetVar(w.req.Context(), contract.VarUpstream, w.tier.Name)
+	caddyhttp.SetVar(w.req.Context(), contract.VarFallback, w.tier.fallback)
 	w.committed = true
 	w.ResponseWriter.WriteHeader(w.status)
 }

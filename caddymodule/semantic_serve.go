@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/contract"
 	"github.com/ragproxy/ragproxy/llm"
 	"github.com/ragproxy/ragproxy/semantic"
 )
@@ -88,7 +89,7 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 	sm.hits.Inc()
 	similarity := strconv.FormatFloat(float64(match.Score), 'f', 2, 32)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set("rag.cache.similarity", similarity)
+		repl.Set(contract.VarCacheSimilarity, similarity)
 	}
 	return e, similarity
 }

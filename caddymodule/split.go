@@ -16,14 +16,6 @@ func init() {
 	caddy.RegisterModule(SplitHandler{})
 }
 
-// Headers of the rag_split handler: X-RAG-Variant (the answer's variant)
-// and X-Request-ID, in canonical form so that Header.Get and Set need not
-// allocate one on every request.
-const (
-	variantHeader   = "X-Rag-Variant"
-	requestIDHeader = "X-Request-Id"
-)
-
 // SplitHandler assigns each request to a variant of an A/B experiment and
 // measures every variant: requests, errors, latency, cache statuses, LLM
 // tokens and, through rag_feedback, users' scores. Routing is left to

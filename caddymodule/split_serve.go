@@ -10,12 +10,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ragproxy/ragproxy/contract"
 	"github.com/ragproxy/ragproxy/split"
 )
-
-// variantVar is the request var holding the variant, for `vars` matchers
-// and for rag_cache, which keeps each variant's answers apart.
-const variantVar = "rag.variant"
 
 // ServeHTTP assigns the request to a variant, publishes it, and records
 // how the variant's answer went.
@@ -28,21 +25,21 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	// that chose it could score requests it never got, or replay another
 	// client's id to score that request again. A client's own id only
 	// reaches the access log.
-	clientID := r.Header.Get(requestIDHeader)
+	clientID := r.Header.Get(contract.HeaderRequestID)
 	if !validRequestID(clientID) {
 		clientID = ""
 	}
 	id := newRequestID()
-	r.Header[requestIDHeader] = []string{id} // the upstream logs the same id
-	repl.Set("rag.variant", v.name)
-	repl.Set("rag.request_id", id)
-	caddyhttp.SetVar(r.Context(), variantVar, v.name)
+	r.Header[contract.HeaderRequestID] = []string{id} // the upstream logs the same id
+	repl.Set(contract.VarVariant, v.name)
+	repl.Set(contract.VarRequestID, id)
+	caddyhttp.SetVar(r.Context(), contract.VarVariant, v.name)
 	setLogField(r, splitLogFields(v.name, id, clientID))
 	// One allocation for both answer headers; each keeps its own slice.
 	vals := []string{v.name, id}
 	hdr := w.Header()
-	hdr[variantHeader] = vals[0:1:1]
-	hdr[requestIDHeader] = vals[1:2:2]
+	hdr[contract.HeaderVariant] = vals[0:1:1]
+	hdr[contract.HeaderRequestID] = vals[1:2:2]
 	h.experiment.Remember(id, v.name, start)
 
 	aw := watchAnswer(w, r)

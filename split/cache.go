@@ -1,5 +1,7 @@
 package split
 
+import "github.com/ragproxy/ragproxy/contract"
+
 // Cache statuses counted per variant, as the cache handler reports them.
 // They index a fixed array so Record needs no map and no allocation.
 const (
@@ -13,7 +15,7 @@ const (
 )
 
 // cacheStatusNames are the report keys, indexed like the constants above.
-var cacheStatusNames = [numCacheStatuses]string{"HIT", "SEMANTIC-HIT", "MISS", "BYPASS", "STALE", "OTHER"}
+var cacheStatusNames = [numCacheStatuses]string{contract.CacheHit, contract.CacheSemanticHit, contract.CacheMiss, contract.CacheBypass, contract.CacheStale, "OTHER"}
 
 // cacheIndex returns the counter index for status, or -1 for the empty
 // status, which means the route has no cache and so nothing to count.
@@ -21,15 +23,15 @@ func cacheIndex(status string) int {
 	switch status {
 	case "":
 		return -1
-	case "HIT":
+	case contract.CacheHit:
 		return cacheHit
-	case "SEMANTIC-HIT":
+	case contract.CacheSemanticHit:
 		return cacheSemanticHit
-	case "MISS":
+	case contract.CacheMiss:
 		return cacheMiss
-	case "BYPASS":
+	case contract.CacheBypass:
 		return cacheBypass
-	case "STALE":
+	case contract.CacheStale:
 		return cacheStale
 	}
 	return cacheOther

@@ -1,0 +1,54 @@
+// Package contract is what ragproxy's handlers say to each other and to
+// the client: the cache statuses, the request vars (and placeholders) one
+// handler sets for the next, and the answer headers. The handlers talk
+// only through these names, so each is spelled here once; renaming one is
+// a change to this file, and every handler and domain package that reads
+// it follows. It knows nothing of Caddy.
+package contract
+
+// Cache statuses: the X-Cache header, the {rag.cache.status} placeholder
+// and the rag.cache.status var.
+const (
+	CacheHit         = "HIT"          // answered from the cache (or a coalesced upstream call)
+	CacheSemanticHit = "SEMANTIC-HIT" // answered from the cache, by meaning
+	CacheMiss        = "MISS"         // asked upstream; the answer may be stored
+	CacheBypass      = "BYPASS"       // the cache stood aside (method, client, body, scope)
+	CacheStale       = "STALE"        // an expired answer standing in for an upstream error
+)
+
+// FromCache reports whether a cache status means no upstream worked on
+// the answer (so no tokens were spent on it).
+func FromCache(status string) bool {
+	switch status {
+	case CacheHit, CacheSemanticHit, CacheStale:
+		return true
+	}
+	return false
+}
+
+// Request vars, each also a placeholder of the same name ({rag.variant}).
+const (
+	VarCacheStatus     = "rag.cache.status"     // set by rag_cache: one of the cache statuses
+	VarCacheSimilarity = "rag.cache.similarity" // set by rag_cache on a semantic hit (placeholder only)
+	VarVariant         = "rag.variant"          // set by rag_split: the variant assigned
+	VarRequestID       = "rag.request_id"       // set by rag_split: the id feedback refers to (placeholder only)
+	VarUpstream        = "rag.upstream"         // set by rag_fallback: the tier that answered
+	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer: never cache it
+)
+
+// Answer headers the handlers set, in canonical form (so they can be
+// stored in an http.Header without canonicalizing again).
+const (
+	HeaderCache           = "X-Cache"
+	HeaderCacheSimilarity = "X-Cache-Similarity"
+	HeaderUpstream        = "X-Rag-Upstream"
+	HeaderVariant         = "X-Rag-Variant"
+	HeaderRequestID       = "X-Request-Id"
+)
+
+// PerRequestHeaders are answer headers that describe one request, not the
+// answer: the cache must not store them with an entry.
+var PerRequestHeaders = []string{
+	HeaderCache, HeaderRequestID, HeaderVariant,
+	"Retry-After", "Ratelimit", "Ratelimit-Policy", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset",
+}
