@@ -96,13 +96,11 @@ func TakeQuery(path string, body any, field string) (string, bool) {
 		return "", false
 	}
 	if field != "" {
-		path := strings.Split(field, ".")
-		for _, seg := range path[:len(path)-1] {
-			if obj, ok = obj[seg].(map[string]any); !ok {
-				return "", false
-			}
+		at := ParsePath(field)
+		if obj, ok = at.Parent(obj); !ok {
+			return "", false
 		}
-		return takeString(obj, path[len(path)-1])
+		return takeString(obj, at.last())
 	}
 	switch api {
 	case Chat, Messages:
