@@ -8,6 +8,8 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/ragproxy/ragproxy/llm"
 )
 
 // appendCanonical is the fast path of Canonicalize: it writes the canonical
@@ -115,7 +117,7 @@ func (p *canonParser) skipSpace() {
 
 // scan checks the value at p.pos and indexes its objects. ignore holds the
 // ignored paths that apply inside this value.
-func (p *canonParser) scan(ignore [][]string, depth int) error {
+func (p *canonParser) scan(ignore []llm.Path, depth int) error {
 	if p.pos >= len(p.src) {
 		return errMalformed
 	}
@@ -168,7 +170,7 @@ func (p *canonParser) scan(ignore [][]string, depth int) error {
 	return errMalformed
 }
 
-func (p *canonParser) scanObject(ignore [][]string, depth int) error {
+func (p *canonParser) scanObject(ignore []llm.Path, depth int) error {
 	idx := len(p.objects)
 	p.objects = append(p.objects, canonObject{start: uint32(p.pos)})
 	p.pos++ // {
@@ -203,7 +205,7 @@ func (p *canonParser) scanObject(ignore [][]string, depth int) error {
 		p.pos++
 		p.skipSpace()
 		var drop bool
-		var inner [][]string
+		var inner []llm.Path
 		if len(ignore) > 0 {
 			drop, inner = matchIgnore(ignore, p.key(m))
 		}
@@ -245,7 +247,7 @@ func (p *canonParser) scanObject(ignore [][]string, depth int) error {
 
 // matchIgnore says whether key is ignored here, and which ignored paths
 // apply inside its value.
-func matchIgnore(ignore [][]string, key []byte) (drop bool, inner [][]string) {
+func matchIgnore(ignore []llm.Path, key []byte) (drop bool, inner []llm.Path) {
 	for _, path := range ignore {
 		if path[0] != string(key) {
 			continue

@@ -10,6 +10,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/ragproxy/ragproxy/llm"
 )
 
 // ErrMalformedJSON reports a request body that is not one well-formed JSON
@@ -28,7 +30,7 @@ var ErrAmbiguousJSON = errors.New("ambiguous JSON body")
 // the configured volatile fields dropped. Two bodies that mean the same
 // request get the same bytes, so they get the same cache key.
 type Canonicalizer struct {
-	ignore [][]string // dotted paths split into segments, e.g. ["metadata","trace_id"]
+	ignore []llm.Path // e.g. ["metadata","trace_id"]
 }
 
 // NewCanonicalizer returns a Canonicalizer that drops the given fields.
@@ -38,7 +40,7 @@ func NewCanonicalizer(ignoreFields []string) *Canonicalizer {
 	c := &Canonicalizer{}
 	for _, f := range ignoreFields {
 		if f = strings.TrimSpace(f); f != "" {
-			c.ignore = append(c.ignore, strings.Split(f, "."))
+			c.ignore = append(c.ignore, llm.ParsePath(f))
 		}
 	}
 	return c
@@ -79,7 +81,7 @@ func (c *Canonicalizer) Decode(body []byte) (any, error) {
 		return nil, fmt.Errorf("%w: trailing data after the JSON value", ErrMalformedJSON)
 	}
 	for _, path := range c.ignore {
-		drop(v, path)
+		path.Delete(v)
 	}
 	return v, nil
 }
@@ -138,18 +140,6 @@ func appendStd(dst []byte, v any) []byte {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
-}
-
-func drop(v any, path []string) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return
-	}
-	if len(path) == 1 {
-		delete(obj, path[0])
-		return
-	}
-	drop(obj[path[0]], path[1:])
 }
 
 // KeyParts are what make two requests the same request.
