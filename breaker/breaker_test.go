@@ -158,30 +158,6 @@ func TestStatusSet(t *testing.T) {
 	}
 }
 
-func TestEmptyResult(t *testing.T) {
-	cases := map[string]bool{
-		`{"documents":[]}`:                       true,
-		`{"documents":null}`:                     true,
-		`{"answer":"x"}`:                         true,
-		`{"documents":[{"id":1}]}`:               false,
-		`{"result":{"hits":[]}}`:                 true,
-		`not json`:                               false,
-		`{"documents":{}}`:                       true,
-		`{"documents":"" }`:                      true,
-		`{"documents":0}`:                        false,
-		`{"result":{"hits":[1]},"documents":[]}`: true,
-	}
-	for body, want := range cases {
-		path := "documents"
-		if body == `{"result":{"hits":[]}}` {
-			path = "result.hits"
-		}
-		if got := EmptyResult([]byte(body), path); got != want {
-			t.Errorf("EmptyResult(%s, %s) = %v, want %v", body, path, got, want)
-		}
-	}
-}
-
 // TestDefaultFailStatusesLeaveOutQuotas: a caller's 429 is its own quota,
 // not the upstream's health.
 func TestDefaultFailStatusesLeaveOutQuotas(t *testing.T) {

@@ -1,8 +1,6 @@
 package breaker
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,39 +41,6 @@ func (s StatusSet) Contains(status int) bool {
 		if status >= r.lo && status <= r.hi {
 			return true
 		}
-	}
-	return false
-}
-
-// EmptyResult reports whether the JSON body's field at path (dotted, e.g.
-// "documents" or "result.hits") is missing, null, or an empty array,
-// object or string: a 200 that answered nothing. A body that is not JSON
-// is not judged empty.
-func EmptyResult(body []byte, path string) bool {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
-		return false
-	}
-	for seg := range strings.SplitSeq(path, ".") {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return true
-		}
-		if v, ok = obj[seg]; !ok {
-			return true
-		}
-	}
-	switch v := v.(type) {
-	case nil:
-		return true
-	case []any:
-		return len(v) == 0
-	case map[string]any:
-		return len(v) == 0
-	case string:
-		return v == ""
 	}
 	return false
 }

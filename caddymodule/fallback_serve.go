@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/breaker"
+	"github.com/ragproxy/ragproxy/llm"
 )
 
 // Why a try failed, in metrics (fallbacks_total reason) and logs.
@@ -206,7 +207,7 @@ func failureReason(ctx context.Context, handlerErr error, tw *tierWriter) string
 		return reasonNoAnswer
 	case tw.failed:
 		return reasonStatus
-	case tw.heldBack && tw.tier.FailOnEmpty != "" && breaker.EmptyResult(tw.buf.Bytes(), tw.tier.FailOnEmpty):
+	case tw.heldBack && tw.tier.FailOnEmpty != "" && llm.EmptyAt(tw.buf.Bytes(), llm.ParsePath(tw.tier.FailOnEmpty)):
 		return reasonEmpty
 	}
 	return ""
@@ -229,25 +230,13 @@ func (t *Tier) rewriteBody(body []byte) []byte {
 		if json.Unmarshal(raw, &v) != nil {
 			continue // validated at provision
 		}
-		setPath(obj, strings.Split(path, "."), v)
+		llm.ParsePath(path).Set(obj, v)
 	}
 	out, err := json.Marshal(obj)
 	if err != nil {
 		return body
 	}
 	return out
-}
-
-func setPath(obj map[string]any, path []string, v any) {
-	for _, seg := range path[:len(path)-1] {
-		next, ok := obj[seg].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			obj[seg] = next
-		}
-		obj = next
-	}
-	obj[path[len(path)-1]] = v
 }
 
 // request prepares a clone of the request for this tier: a fresh body and
