@@ -63,23 +63,31 @@ func (FeedbackHandler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision attaches the experiment (created here if rag_split's route is
-// provisioned later).
+// Provision sets the score range and attaches the experiment (created
+// here if rag_split's route is provisioned later). Caddy calls Validate
+// after it.
 func (h *FeedbackHandler) Provision(ctx caddy.Context) error {
-	if h.Experiment == "" {
-		return fmt.Errorf("rag_feedback: experiment name is required")
-	}
 	h.minScore, h.maxScore = defaultMinScore, defaultMaxScore
-	if h.ScoreRange != nil {
-		if err := checkScoreRange(h.ScoreRange); err != nil {
-			return fmt.Errorf("rag_feedback %q: %v", h.Experiment, err)
-		}
+	if len(h.ScoreRange) == 2 { // any other length fails Validate
 		h.minScore, h.maxScore = h.ScoreRange[0], h.ScoreRange[1]
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	h.experiment = acquireExperiment(h.Experiment)
+	return nil
+}
+
+// Validate checks the configuration, JSON or Caddyfile alike.
+func (h *FeedbackHandler) Validate() error {
+	if h.Experiment == "" {
+		return fmt.Errorf("rag_feedback: experiment name is required")
+	}
+	if h.ScoreRange != nil {
+		if err := checkScoreRange(h.ScoreRange); err != nil {
+			return fmt.Errorf("rag_feedback %q: %w", h.Experiment, err)
+		}
+	}
 	return nil
 }
 
@@ -191,6 +199,7 @@ func (h *FeedbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ ca
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*FeedbackHandler)(nil)
+	_ caddy.Validator             = (*FeedbackHandler)(nil)
 	_ caddy.CleanerUpper          = (*FeedbackHandler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*FeedbackHandler)(nil)
 )

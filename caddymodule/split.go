@@ -95,11 +95,9 @@ func (SplitHandler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision builds the assigner and attaches the experiment.
+// Provision builds the assigner and attaches the experiment. Caddy calls
+// Validate after it.
 func (h *SplitHandler) Provision(ctx caddy.Context) error {
-	if h.Experiment == "" {
-		return fmt.Errorf("rag_split: experiment name is required")
-	}
 	h.sticky = newPlaceholder(h.Sticky)
 	variants := make([]split.Variant, len(h.Variants))
 	names := make([]string, len(h.Variants))
@@ -109,7 +107,7 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 	}
 	a, err := split.NewAssigner(h.Experiment, variants)
 	if err != nil {
-		return fmt.Errorf("rag_split %q: %v", h.Experiment, err)
+		return fmt.Errorf("rag_split %q: %w", h.Experiment, err)
 	}
 	if h.OverrideHeader != "" && h.OverrideHeader != "off" {
 		h.overrideHeader = http.CanonicalHeaderKey(h.OverrideHeader)
@@ -131,10 +129,24 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// Validate checks the configuration.
+// maxVariantWeight bounds a weight, so that the sum of a few cannot
+// lose the small ones to rounding.
+const maxVariantWeight = 1e9
+
+// Validate checks the configuration, JSON or Caddyfile alike.
 func (h *SplitHandler) Validate() error {
-	if h.FeedbackWindow < 0 || h.FeedbackRequests < 0 {
+	switch {
+	case h.Experiment == "":
+		return fmt.Errorf("rag_split: experiment name is required")
+	case len(h.Variants) == 0:
+		return fmt.Errorf("rag_split %q: at least one variant is required", h.Experiment)
+	case h.FeedbackWindow < 0 || h.FeedbackRequests < 0:
 		return fmt.Errorf("rag_split %q: feedback_window and feedback_requests must not be negative", h.Experiment)
+	}
+	for _, v := range h.Variants {
+		if !(v.Weight > 0 && v.Weight <= maxVariantWeight) { // NaN fails too
+			return fmt.Errorf("rag_split %q: variant %s: weight must be a positive number up to %g, got %v", h.Experiment, v.Name, maxVariantWeight, v.Weight)
+		}
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func (s *SplitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			w, err := strconv.ParseFloat(weight, 64)
-			if err != nil || !(w > 0) || w > 1e9 {
+			if err != nil || !(w > 0) || w > maxVariantWeight {
 				return d.Errf("variant %s: weight must be a positive number, got %q", name, weight)
 			}
 			s.Variants = append(s.Variants, SplitVariant{Name: name, Weight: w})
