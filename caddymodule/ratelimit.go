@@ -68,6 +68,14 @@ type RateLimitHandler struct {
 	// Default: 1024.
 	ReserveOutput int64 `json:"reserve_output,omitempty"`
 
+	// Refuse by returning a Caddy error (status 429) instead of writing
+	// the answer, so that handle_errors can shape it. Retry-After and the
+	// RateLimit-* headers are set either way, and so are the placeholders
+	// {rag.rate_limit.zone} (the zone that refused) and
+	// {rag.rate_limit.retry_after} (whole seconds). Default: false, the
+	// refusal is an OpenAI-shaped JSON error written here.
+	RefuseWithError bool `json:"refuse_with_error,omitempty"`
+
 	remote        *ratelimit.Redis
 	redisKey      string
 	zones         []*zone // token zones first, then concurrent, then rate
@@ -124,7 +132,8 @@ type RateLimitZone struct {
 	// mid-request. Default: none.
 	Concurrent int64 `json:"concurrent,omitempty"`
 
-	// Most keys tracked in this process; idle keys (a full bucket, a past
+	// Most keys tracked in this process, at least 64 (one per shard of
+	// the table); idle keys (a full bucket, a past
 	// window) are dropped first, then, only if that is not enough, random
 	// live ones, which start over. A concurrent zone never drops a key with
 	// requests in flight: a new key that finds no room is refused (429,
@@ -163,12 +172,10 @@ func (RateLimitHandler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// Provision parses the zones and attaches them to their state.
+// Provision sets the defaults, parses the zones and attaches them to
+// their state. Caddy calls Validate after it.
 func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	if err := h.Validate(); err != nil {
-		return err
-	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
@@ -185,7 +192,7 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	if h.Redis != "" {
 		remote, key, err := acquireRedis(h.Redis, time.Duration(h.RedisTimeout))
 		if err != nil {
-			return fmt.Errorf("rag_rate_limit: %v", err)
+			return fmt.Errorf("rag_rate_limit: %w", err)
 		}
 		h.remote, h.redisKey = remote, key
 	}
@@ -193,7 +200,7 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	for _, cfg := range h.Zones {
 		z, err := h.provisionZone(cfg)
 		if err != nil {
-			return fmt.Errorf("rag_rate_limit zone %q: %v", cfg.Name, err)
+			return fmt.Errorf("rag_rate_limit zone %q: %w", cfg.Name, err)
 		}
 		byKind[z.kind] = append(byKind[z.kind], z)
 	}
@@ -244,7 +251,7 @@ func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
 	return z, nil
 }
 
-// Validate checks the configuration (Provision does too, before using it).
+// Validate checks the configuration, JSON or Caddyfile alike.
 func (h *RateLimitHandler) Validate() error {
 	if len(h.Zones) == 0 {
 		return fmt.Errorf("rag_rate_limit: no zones")
@@ -281,8 +288,30 @@ func (h *RateLimitHandler) Validate() error {
 			return fmt.Errorf("rag_rate_limit zone %q: concurrent, burst and max_keys must not be negative", z.Name)
 		case z.Burst != 0 && z.Rate == "":
 			return fmt.Errorf("rag_rate_limit zone %q: burst goes with rate", z.Name)
+		case z.MaxKeys != 0 && z.MaxKeys < minZoneKeys:
+			return fmt.Errorf("rag_rate_limit zone %q: max_keys must be at least %d", z.Name, minZoneKeys)
+		}
+		if err := checkZoneRates(z); err != nil {
+			return fmt.Errorf("rag_rate_limit zone %q: %w", z.Name, err)
 		}
 		seen[z.Name] = true
+	}
+	return nil
+}
+
+// minZoneKeys is the least max_keys: the key table has 64 shards, each
+// holding at least one key.
+const minZoneKeys = 64
+
+// checkZoneRates parses a zone's rate or tokens, as Provision will.
+func checkZoneRates(z *RateLimitZone) error {
+	for _, r := range []struct{ opt, value string }{{"rate", z.Rate}, {"tokens", z.Tokens}} {
+		if r.value == "" {
+			continue
+		}
+		if _, _, err := ratelimit.ParseRate(r.value); err != nil {
+			return fmt.Errorf("%s: %w", r.opt, err)
+		}
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //		stream_usage  ask|off
 //		max_body      <size>
 //		reserve_output <tokens>
+//		refuse_with_error          # 429 goes to handle_errors; default off
 //		zone <name> {
 //			key        <placeholder>
 //			rate       <count>/<period>
@@ -63,6 +64,11 @@ func (rl *RateLimitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			rl.ReserveOutput = int64(n)
+		case "refuse_with_error":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			rl.RefuseWithError = true
 		case "zone":
 			z, err := parseZone(d)
 			if err != nil {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ragproxy/ragproxy/contract"
 	"github.com/ragproxy/ragproxy/llm"
 	"github.com/ragproxy/ragproxy/ratelimit"
 )
@@ -79,7 +80,7 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		if !d.Allowed {
 			z.metrics.limited.Inc()
 			settle(spenders, 0) // nothing went upstream
-			return h.refuse(w, z, d)
+			return h.refuse(w, repl, z, d)
 		}
 		z.metrics.allowed.Inc()
 		if !haveShown || closerToLimit(d, shown) {
@@ -193,20 +194,28 @@ func closerToLimit(a, b ratelimit.Decision) bool {
 	return a.Remaining*b.Limit < b.Remaining*a.Limit
 }
 
-// refuse answers 429 for zone z.
-func (h *RateLimitHandler) refuse(w http.ResponseWriter, z *zone, d ratelimit.Decision) error {
+// refuse answers 429 for zone z: an OpenAI-shaped JSON error, or, with
+// refuse_with_error, a Caddy error for handle_errors to answer. The
+// headers and placeholders are set either way.
+func (h *RateLimitHandler) refuse(w http.ResponseWriter, repl *caddy.Replacer, z *zone, d ratelimit.Decision) error {
+	retryAfter := ceilSeconds(d.RetryAfter, 1)
 	hdr := w.Header()
 	setRateLimitHeaders(hdr, d)
-	hdr.Set("Retry-After", strconv.FormatInt(ceilSeconds(d.RetryAfter, 1), 10))
+	hdr.Set("Retry-After", strconv.FormatInt(retryAfter, 10))
+	repl.Set(contract.PlaceholderRateLimitZone, z.cfg.Name)
+	repl.Set(contract.PlaceholderRateLimitRetryAfter, retryAfter)
+	if c := h.logger.Check(zapcore.DebugLevel, "rate limited"); c != nil {
+		c.Write(zap.String("zone", z.cfg.Name), zap.Duration("retry_after", d.RetryAfter))
+	}
+	message := fmt.Sprintf("Rate limit reached for zone %q (%s). Try again in %ds.", z.cfg.Name, z.limitDoc, retryAfter)
+	if h.RefuseWithError {
+		return caddyhttp.Error(http.StatusTooManyRequests, errors.New(message))
+	}
 	errType := "requests"
 	if z.kind == "tokens" {
 		errType = "tokens"
 	}
-	if c := h.logger.Check(zapcore.DebugLevel, "rate limited"); c != nil {
-		c.Write(zap.String("zone", z.cfg.Name), zap.Duration("retry_after", d.RetryAfter))
-	}
-	writeError(w, http.StatusTooManyRequests, errType, "rate_limit_exceeded",
-		fmt.Sprintf("Rate limit reached for zone %q (%s). Try again in %ds.", z.cfg.Name, z.limitDoc, ceilSeconds(d.RetryAfter, 1)))
+	writeError(w, http.StatusTooManyRequests, errType, "rate_limit_exceeded", message)
 	return nil
 }
 

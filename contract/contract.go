@@ -52,3 +52,10 @@ var PerRequestHeaders = []string{
 	HeaderCache, HeaderRequestID, HeaderVariant,
 	"Retry-After", "Ratelimit", "Ratelimit-Policy", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset",
 }
+
+// Placeholders rag_rate_limit sets when it refuses a request, for
+// handle_errors (with refuse_with_error) and the access log.
+const (
+	PlaceholderRateLimitZone       = "rag.rate_limit.zone"        // the zone that refused
+	PlaceholderRateLimitRetryAfter = "rag.rate_limit.retry_after" // whole seconds, as in Retry-After
+)
