@@ -9,20 +9,16 @@ import (
 
 // breakers holds every breaker by name, reference counted across config
 // loads: a reload keeps each breaker's state and applies its new settings.
-var breakers = caddy.NewUsagePool()
-
-type sharedBreaker struct{ *breaker.Breaker }
-
-func (sharedBreaker) Destruct() error { return nil }
+// A breaker holds nothing to free.
+var breakers = newPool[*breaker.Breaker]("breaker", nil)
 
 func acquireBreaker(name string, cfg breaker.Config) (*breaker.Breaker, error) {
-	v, loaded, err := breakers.LoadOrNew(name, func() (caddy.Destructor, error) {
-		return sharedBreaker{breaker.New(name, cfg, onBreakerChange)}, nil
+	b, loaded, err := breakers.acquire(name, func() (*breaker.Breaker, error) {
+		return breaker.New(name, cfg, onBreakerChange), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	b := v.(sharedBreaker).Breaker
 	if loaded {
 		b.SetConfig(cfg)
 	}
@@ -30,12 +26,7 @@ func acquireBreaker(name string, cfg breaker.Config) (*breaker.Breaker, error) {
 }
 
 // eachBreaker calls f for every live breaker.
-func eachBreaker(f func(*breaker.Breaker)) {
-	breakers.Range(func(_, v any) bool {
-		f(v.(sharedBreaker).Breaker)
-		return true
-	})
-}
+func eachBreaker(f func(*breaker.Breaker)) { breakers.each(f) }
 
 func onBreakerChange(name string, from, to breaker.State) {
 	metrics.breakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()

@@ -3,15 +3,13 @@ package caddymodule
 import (
 	"fmt"
 
-	"github.com/caddyserver/caddy/v2"
-
 	"github.com/ragproxy/ragproxy/cache"
 )
 
 // stores holds every cache store by name and settings, reference counted
 // across config loads: a reload that keeps a cache's settings keeps its
 // entries; one that changes them starts a new, empty store.
-var stores = caddy.NewUsagePool()
+var stores = newPool("cache store", (*sharedStore).close)
 
 // sharedStore is a store with the flights of misses in progress on it.
 type sharedStore struct {
@@ -20,12 +18,12 @@ type sharedStore struct {
 	flights cache.Group
 }
 
-// Destruct frees the store when its last user lets go.
-func (s *sharedStore) Destruct() error { return s.Close() }
+// close frees the store when its last user lets go.
+func (s *sharedStore) close() error { return s.Close() }
 
 func acquireStore(name string, cfg cache.StoreConfig) (*sharedStore, string, error) {
 	key := fmt.Sprintf("%s\x00%d\x00%d\x00%d\x00%d", name, cfg.TTL, cfg.StaleFor, cfg.MaxBytes, cfg.MaxEntryBytes)
-	v, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
+	s, _, err := stores.acquire(key, func() (*sharedStore, error) {
 		s, err := cache.NewStore(cfg)
 		if err != nil {
 			return nil, err
@@ -35,13 +33,8 @@ func acquireStore(name string, cfg cache.StoreConfig) (*sharedStore, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	return v.(*sharedStore), key, nil
+	return s, key, nil
 }
 
 // eachStore calls f for every live store.
-func eachStore(f func(*sharedStore)) {
-	stores.Range(func(_, v any) bool {
-		f(v.(*sharedStore))
-		return true
-	})
-}
+func eachStore(f func(*sharedStore)) { stores.each(f) }

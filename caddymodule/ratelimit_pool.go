@@ -14,8 +14,8 @@ import (
 // redisClients every Redis client by URL, reference counted across config
 // loads: a reload keeps the counts and the connections.
 var (
-	zoneStates   = caddy.NewUsagePool()
-	redisClients = caddy.NewUsagePool()
+	zoneStates   = newPool("zone state", (*zoneState).stopSweeping)
+	redisClients = newPool("redis client", (*ratelimit.Redis).Close)
 )
 
 // sweepEvery is how often idle keys are dropped from the local counts.
@@ -33,7 +33,7 @@ type zoneState struct {
 
 func acquireZoneState(name, kind string, maxKeys int) (*zoneState, string, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d", name, kind, maxKeys)
-	v, _, err := zoneStates.LoadOrNew(key, func() (caddy.Destructor, error) {
+	s, _, err := zoneStates.acquire(key, func() (*zoneState, error) {
 		s := &zoneState{name: name, kind: kind, stop: make(chan struct{})}
 		switch kind {
 		case "rate":
@@ -49,7 +49,7 @@ func acquireZoneState(name, kind string, maxKeys int) (*zoneState, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	return v.(*zoneState), key, nil
+	return s, key, nil
 }
 
 // sweep drops idle keys now and then, so memory follows the keys in use
@@ -72,8 +72,8 @@ func (s *zoneState) sweep() {
 	}
 }
 
-// Destruct stops the sweeper when the last config using the zone is gone.
-func (s *zoneState) Destruct() error {
+// stopSweeping stops the sweeper when the last config using the zone is gone.
+func (s *zoneState) stopSweeping() error {
 	close(s.stop)
 	return nil
 }
@@ -90,31 +90,22 @@ func (s *zoneState) keys() (keys int, evicted int64) {
 }
 
 // eachZoneState calls f for every live zone.
-func eachZoneState(f func(*zoneState)) {
-	zoneStates.Range(func(_, v any) bool {
-		f(v.(*zoneState))
-		return true
-	})
-}
-
-type sharedRedis struct{ *ratelimit.Redis }
-
-func (r sharedRedis) Destruct() error { return r.Close() }
+func eachZoneState(f func(*zoneState)) { zoneStates.each(f) }
 
 func acquireRedis(url string, timeout time.Duration) (*ratelimit.Redis, string, error) {
 	key := fmt.Sprintf("%s\x00%d", url, timeout)
-	v, _, err := redisClients.LoadOrNew(key, func() (caddy.Destructor, error) {
+	r, _, err := redisClients.acquire(key, func() (*ratelimit.Redis, error) {
 		r, err := ratelimit.NewRedis(url, timeout, onRedisChange)
 		if err != nil {
 			return nil, err
 		}
 		metrics.redisUp.WithLabelValues(r.Addr()).Set(1)
-		return sharedRedis{r}, nil
+		return r, nil
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	return v.(sharedRedis).Redis, key, nil
+	return r, key, nil
 }
 
 func onRedisChange(addr string, up bool) {

@@ -147,7 +147,7 @@ func (sc *SemanticCache) cleanup() {
 
 // semanticStores holds the semantic stores by cache name, embedder and
 // sizes, reference counted across config loads like the exact stores.
-var semanticStores = caddy.NewUsagePool()
+var semanticStores = newPool("semantic store", (*sharedSemantic).stopSweeping)
 
 // sharedSemantic is a semantic store with the goroutine that sweeps it.
 type sharedSemantic struct {
@@ -156,14 +156,15 @@ type sharedSemantic struct {
 	stop chan struct{}
 }
 
-func (s *sharedSemantic) Destruct() error {
+// stopSweeping stops the sweeper when the last user lets go.
+func (s *sharedSemantic) stopSweeping() error {
 	close(s.stop)
 	return nil
 }
 
 func acquireSemantic(name, embedder string, cfg semantic.StoreConfig) (*sharedSemantic, string, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", name, embedder, cfg.MaxEntries, cfg.TTL)
-	v, _, err := semanticStores.LoadOrNew(key, func() (caddy.Destructor, error) {
+	s, _, err := semanticStores.acquire(key, func() (*sharedSemantic, error) {
 		s := &sharedSemantic{name: name, Store: semantic.NewStore(cfg), stop: make(chan struct{})}
 		go s.sweep(min(max(cfg.TTL/2, time.Second), time.Minute))
 		return s, nil
@@ -171,7 +172,7 @@ func acquireSemantic(name, embedder string, cfg semantic.StoreConfig) (*sharedSe
 	if err != nil {
 		return nil, "", err
 	}
-	return v.(*sharedSemantic), key, nil
+	return s, key, nil
 }
 
 func (s *sharedSemantic) sweep(every time.Duration) {
@@ -188,9 +189,4 @@ func (s *sharedSemantic) sweep(every time.Duration) {
 }
 
 // eachSemantic calls f for every live semantic store.
-func eachSemantic(f func(*sharedSemantic)) {
-	semanticStores.Range(func(_, v any) bool {
-		f(v.(*sharedSemantic))
-		return true
-	})
-}
+func eachSemantic(f func(*sharedSemantic)) { semanticStores.each(f) }
