@@ -33,7 +33,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		return h.bypass(w, r, next, "method")
 	}
 	if r.ContentLength > h.MaxBody {
-		return h.rejectBody(w)
+		return writeBodyTooLarge(w, h.MaxBody)
 	}
 	if cache.ClientBypass(r.Header) {
 		return h.bypass(w, r, next, "client")
@@ -44,7 +44,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	body, err := readBody(r, h.MaxBody)
 	if errors.Is(err, errBodyTooLarge) {
-		return h.rejectBody(w)
+		return writeBodyTooLarge(w, h.MaxBody)
 	}
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
@@ -234,12 +234,6 @@ func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddy
 		c.Write(zap.String("cache", h.Name), zap.String("reason", reason))
 	}
 	return next.ServeHTTP(w, r)
-}
-
-func (h *CacheHandler) rejectBody(w http.ResponseWriter) error {
-	writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-		fmt.Sprintf("request body exceeds the limit of %d bytes", h.MaxBody))
-	return nil
 }
 
 // setStatus publishes the cache status to the placeholder, the request

@@ -22,3 +22,11 @@ func writeError(w http.ResponseWriter, status int, errType, code, message string
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// writeBodyTooLarge answers 413 for a request body over limit bytes. It
+// returns nil, for a handler to return: the answer is written.
+func writeBodyTooLarge(w http.ResponseWriter, limit int64) error {
+	writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+		"request body exceeds the limit of "+strconv.FormatInt(limit, 10)+" bytes")
+	return nil
+}

@@ -63,9 +63,7 @@ type try struct {
 func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	body, err := readBody(r, h.MaxBody)
 	if errors.Is(err, errBodyTooLarge) {
-		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-			fmt.Sprintf("request body exceeds the limit of %d bytes", h.MaxBody))
-		return nil
+		return writeBodyTooLarge(w, h.MaxBody)
 	}
 	if err != nil {
 		return caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))

@@ -143,9 +143,7 @@ func (h *FeedbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ ca
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-			fmt.Sprintf("feedback bodies are at most %d bytes", maxFeedbackBody))
-		return nil
+		return writeBodyTooLarge(w, maxFeedbackBody)
 	case err != nil:
 		return caddyhttp.Error(http.StatusBadRequest, err)
 	}

@@ -123,11 +123,11 @@ type tokenRequest struct {
 func (h *RateLimitHandler) prepareTokens(w http.ResponseWriter, r *http.Request, tr *tokenRequest) (done bool, err error) {
 	r.Header.Del("Accept-Encoding")
 	if r.ContentLength > h.maxBody {
-		return true, h.rejectBody(w)
+		return true, writeBodyTooLarge(w, h.maxBody)
 	}
 	body, err := readBody(r, h.maxBody)
 	if errors.Is(err, errBodyTooLarge) {
-		return true, h.rejectBody(w)
+		return true, writeBodyTooLarge(w, h.maxBody)
 	}
 	if err != nil {
 		return true, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
@@ -145,12 +145,6 @@ func (h *RateLimitHandler) prepareTokens(w http.ResponseWriter, r *http.Request,
 		}
 	}
 	return false, nil
-}
-
-func (h *RateLimitHandler) rejectBody(w http.ResponseWriter) error {
-	writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-		fmt.Sprintf("request body exceeds the limit of %d bytes", h.maxBody))
-	return nil
 }
 
 // settleAnswer settles each token zone's reservation to what the answer
