@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -239,9 +238,6 @@ func (h *CacheHandler) bypass(w http.ResponseWriter, r *http.Request, next caddy
 // setStatus publishes the cache status to the placeholder, the request
 // vars (for `vars` matchers) and the access log.
 func (h *CacheHandler) setStatus(r *http.Request, status string) {
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set(contract.VarCacheStatus, status)
-	}
-	caddyhttp.SetVar(r.Context(), contract.VarCacheStatus, status)
+	publish(r, contract.VarCacheStatus, status)
 	setLogField(r, zap.String("rag_cache", status))
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/ragproxy/ragproxy/cache"
@@ -80,10 +79,7 @@ func (w *tierWriter) commit() {
 		dst[k] = v
 	}
 	dst.Set(contract.HeaderUpstream, w.tier.Name) // canonical: Set need not allocate
-	if repl, ok := w.req.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set(contract.VarUpstream, w.tier.Name)
-	}
-	caddyhttp.SetVar(w.req.Context(), contract.VarUpstream, w.tier.Name)
+	publish(w.req, contract.VarUpstream, w.tier.Name)
 	caddyhttp.SetVar(w.req.Context(), contract.VarFallback, w.tier.fallback)
 	w.committed = true
 	w.ResponseWriter.WriteHeader(w.status)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -88,8 +87,6 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 	}
 	sm.hits.Inc()
 	similarity := strconv.FormatFloat(float64(match.Score), 'f', 2, 32)
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set(contract.VarCacheSimilarity, similarity)
-	}
+	publishPlaceholder(r, contract.VarCacheSimilarity, similarity)
 	return e, similarity
 }

@@ -31,9 +31,8 @@ func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	id := newRequestID()
 	r.Header[contract.HeaderRequestID] = []string{id} // the upstream logs the same id
-	repl.Set(contract.VarVariant, v.name)
-	repl.Set(contract.VarRequestID, id)
-	caddyhttp.SetVar(r.Context(), contract.VarVariant, v.name)
+	publish(r, contract.VarVariant, v.name)
+	publishPlaceholder(r, contract.VarRequestID, id)
 	setLogField(r, splitLogFields(v.name, id, clientID))
 	// One allocation for both answer headers; each keeps its own slice.
 	vals := []string{v.name, id}

@@ -1,0 +1,32 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// Handlers publish what they decided for the next handlers and the
+// config: a placeholder ({rag.variant}), and for values a `vars` matcher
+// may route on, the request var of the same name (a vars matcher reads
+// vars, not placeholders). The names are in package contract. Access-log
+// fields go through setLogField: their names and grouping differ.
+
+// publish makes value the {name} placeholder and the request var name.
+// The value is boxed once for both: each boxing of a string allocates.
+func publish(r *http.Request, name, value string) {
+	var boxed any = value
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set(name, boxed)
+	}
+	caddyhttp.SetVar(r.Context(), name, boxed)
+}
+
+// publishPlaceholder makes value the {name} placeholder only, for values
+// nothing routes on.
+func publishPlaceholder(r *http.Request, name, value string) {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		repl.Set(name, value)
+	}
+}
