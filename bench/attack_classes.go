@@ -51,7 +51,7 @@ func attackClasses() []*attackClass {
 		{name: "key-vary", finding: "6", what: "answers with `Vary: Accept`, `Vary: Accept-Language`, `Vary: *`", run: keyVary},
 		{name: "key-headers", finding: "6", what: "Accept (no Vary), OpenAI-Project, OpenAI-Organization, anthropic-version, anthropic-beta select another answer", run: keyHeaders},
 		{name: "breaker-429", finding: "7", what: "one caller's 429s (quota) must not open the shared breaker: the next caller gets the primary", run: breaker429},
-		{name: "breaker-slow-client", finding: "7", what: "clients that do not read past the tier timeout (1 s) must not open the breaker", run: breakerSlowClient},
+		{name: "breaker-slow-client", finding: "7", what: "clients that do not read past the tier timeout (4 s) must not open the breaker", run: breakerSlowClient},
 		{name: "semantic-embeddings", finding: "8", what: "a paraphrase to `/v1/embeddings` or `/v1/moderations` must not get another text's answer", run: semanticEmbeddings},
 		{name: "feedback-bounds", finding: "9", what: "scores 1e308, -1e308, 1e999 must be refused; the report's mean and interval stay finite", run: feedbackBounds},
 		{name: "variant-override", finding: "9", what: "`X-RAG-Variant` from the client must not choose the variant (override is opt-in)", run: variantOverride},
@@ -424,7 +424,7 @@ func breakerSlowClient(e *attackEnv, t *tally, it int) {
 				t.noAnswer.Add(1)
 				return
 			}
-			time.Sleep(2 * time.Second) // a slow client: reads nothing past the tier timeout
+			time.Sleep(slowTierTimeout + time.Second) // a slow client: reads nothing past the tier timeout
 			io.Copy(io.Discard, c)
 		})
 	}
