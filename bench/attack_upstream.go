@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ragproxy/ragproxy/internal/pytruth"
 )
 
 // The attack upstream: an LLM-shaped server on loopback whose every answer
@@ -138,29 +140,6 @@ func fingerprint(r *http.Request, body []byte) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// truthy is Python's truth value of a decoded JSON value: how the Python
-// backends (vLLM, LiteLLM, …) coerce "stream".
-func truthy(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	case float64:
-		return v != 0
-	case json.Number:
-		f, err := v.Float64()
-		return err != nil || f != 0
-	case string:
-		return v != ""
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		return len(v) > 0
-	}
-	return true
-}
-
 var bigFiller = strings.Repeat("0123456789abcdef", 64<<10) // 1 MiB
 
 func (u *attackUpstream) serve(w http.ResponseWriter, r *http.Request) {
@@ -252,10 +231,10 @@ func (u *attackUpstream) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	stream := truthy(req["stream"])
+	stream := pytruth.Of(req["stream"])
 	includeUsage := false
 	if so, ok := req["stream_options"].(map[string]any); ok {
-		includeUsage = truthy(so["include_usage"])
+		includeUsage = pytruth.Of(so["include_usage"])
 	}
 
 	switch mode {

@@ -19,6 +19,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/ragproxy/ragproxy/internal/pytruth"
 	"github.com/ragproxy/ragproxy/internal/redistest"
 )
 
@@ -57,7 +58,7 @@ func startCostly(t *testing.T) *costly {
 		_ = json.Unmarshal(req["stream_options"], &opts)
 		u.mu.Lock()
 		u.last = body
-		if pyTrue(stream) {
+		if pytruth.Of(stream) {
 			u.usage = &opts.IncludeUsage
 		} else {
 			u.usage = nil
@@ -69,7 +70,7 @@ func startCostly(t *testing.T) *costly {
 		}
 		var out bytes.Buffer
 		switch {
-		case pyTrue(stream):
+		case pytruth.Of(stream):
 			w.Header().Set("Content-Type", "text/event-stream")
 			legacy := !strings.HasSuffix(r.URL.Path, "/chat/completions")
 			for _, word := range []string{"Hello", " there"} {
@@ -112,25 +113,6 @@ func (u *costly) lastAsked() (asked bool, body []byte) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.usage != nil && *u.usage, u.last
-}
-
-// pyTrue is Python's bool() of a decoded JSON value.
-func pyTrue(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	case float64:
-		return v != 0
-	case string:
-		return v != ""
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		return len(v) > 0
-	}
-	return false
 }
 
 // budgetCaddyfile is a 100-token hourly budget per X-Team in front of up.

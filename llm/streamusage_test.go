@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ragproxy/ragproxy/internal/pytruth"
 )
 
 func TestAskStreamUsage(t *testing.T) {
@@ -168,7 +170,7 @@ func FuzzAskStreamUsage(f *testing.F) {
 				if strings.EqualFold(m.key, "stream") {
 					var sv any
 					_ = json.Unmarshal([]byte(m.value), &sv)
-					streams = streams || pyTruthy(sv)
+					streams = streams || pytruth.Of(sv)
 				}
 			}
 			if streams {
@@ -202,25 +204,6 @@ func FuzzAskStreamUsage(f *testing.F) {
 			t.Fatalf("%s became %s: other members changed", body, got)
 		}
 	})
-}
-
-// pyTruthy is Python's bool() of a decoded JSON value.
-func pyTruthy(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	case float64:
-		return v != 0
-	case string:
-		return v != ""
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		return len(v) > 0
-	}
-	return true
 }
 
 const strippedStream = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n" +
