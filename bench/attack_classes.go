@@ -397,11 +397,16 @@ func breaker429(e *attackEnv, t *tally, it int) {
 		e.chat(t, e.brk429URL+"/v1/chat/completions", e.label("breaker-429", it, "mallory"),
 			hdr(hdrMode, "429", "Cookie", fmt.Sprintf("session=mallory-%d", e.next())), chatJSON(fmt.Sprintf("q %d", e.next()), ""))
 	}
-	victim := e.label("breaker-429", it, "victim")
-	a := e.chat(t, e.brk429URL+"/v1/chat/completions", victim, hdr("Cookie", fmt.Sprintf("session=victim-%d", e.next())),
+	victimGetsPrimary(e, t, e.brk429URL, e.label("breaker-429", it, "victim"), "another caller's 429s")
+}
+
+// victimGetsPrimary asks url as an innocent caller after an attack on its
+// breaker: the answer must come from the primary tier, not a fallback.
+func victimGetsPrimary(e *attackEnv, t *tally, url, victim, after string) {
+	a := e.chat(t, url+"/v1/chat/completions", victim, hdr("Cookie", fmt.Sprintf("session=victim-%d", e.next())),
 		chatJSON(fmt.Sprintf("A real question %d", e.next()), ""))
 	if a != nil && (a.header.Get(hdrApology) != "" || a.header.Get("X-Rag-Upstream") != "primary") {
-		t.leak(1, "after another caller's 429s the victim was answered by tier %q (apology %q)", a.header.Get("X-Rag-Upstream"), a.header.Get(hdrApology))
+		t.leak(1, "after %s the victim was answered by tier %q (apology %q)", after, a.header.Get("X-Rag-Upstream"), a.header.Get(hdrApology))
 	}
 }
 
@@ -435,12 +440,7 @@ func breakerSlowClient(e *attackEnv, t *tally, it int) {
 	if fast > 0 {
 		t.fail("%d slow-reader answers were written in under a second: the proxy did not stall, the attack proves nothing", fast)
 	}
-	victim := e.label("breaker-slow-client", it, "victim")
-	a := e.chat(t, e.brkSlowURL+"/v1/chat/completions", victim, hdr("Cookie", fmt.Sprintf("session=victim-%d", e.next())),
-		chatJSON(fmt.Sprintf("A real question %d", e.next()), ""))
-	if a != nil && (a.header.Get(hdrApology) != "" || a.header.Get("X-Rag-Upstream") != "primary") {
-		t.leak(1, "after slow clients the victim was answered by tier %q (apology %q)", a.header.Get("X-Rag-Upstream"), a.header.Get(hdrApology))
-	}
+	victimGetsPrimary(e, t, e.brkSlowURL, e.label("breaker-slow-client", it, "victim"), "slow clients")
 }
 
 // ---- finding 8: semantic matching where it has no meaning -----------------

@@ -65,16 +65,19 @@ func TestSemanticOnlyWhereAQuestionIsAsked(t *testing.T) {
 	}
 }
 
+// remoteSemanticSite is an echo upstream behind rag_cache with the
+// semantic layer on the OpenAI-compatible embedder at embedURL, plus the
+// semantic option extra (one line, or empty).
+func remoteSemanticSite(t *testing.T, embedURL, extra string) string {
+	return semanticSite(newEchoUpstream(t), "{\n\t\t\tembedder openai\n\t\t\turl "+embedURL+
+		"\n\t\t\tmodel fake\n\t\t\ttimeout 5s\n\t\t\t"+extra+"\n\t\t}")
+}
+
 // TestSemanticRemoteEmbeddingsAreKeptPerScope: a tenant must not learn,
 // from how fast its question is embedded, that another tenant asked it.
 func TestSemanticRemoteEmbeddingsAreKeptPerScope(t *testing.T) {
 	embedURL, batches := fakeEmbeddings(t)
-	p := startCaddy(t, semanticSite(newEchoUpstream(t), `{
-			embedder openai
-			url `+embedURL+`
-			model fake
-			timeout 5s
-		}`))
+	p := startCaddy(t, remoteSemanticSite(t, embedURL, ""))
 	q := `{"query":"what is the refund policy for annual plans"}`
 	post(t, p.URL+"/query", q, "Authorization", "Bearer alice")
 	post(t, p.URL+"/query", q, "Authorization", "Bearer alice")
@@ -91,13 +94,7 @@ func TestSemanticRemoteEmbeddingsAreKeptPerScope(t *testing.T) {
 // max_input_chars is not sent to the embedder (exact caching still works).
 func TestSemanticRemoteOverLongQuestionIsSkipped(t *testing.T) {
 	embedURL, batches := fakeEmbeddings(t)
-	p := startCaddy(t, semanticSite(newEchoUpstream(t), `{
-			embedder openai
-			url `+embedURL+`
-			model fake
-			timeout 5s
-			max_input_chars 100
-		}`))
+	p := startCaddy(t, remoteSemanticSite(t, embedURL, "max_input_chars 100"))
 	long := fmt.Sprintf(`{"query":"%s"}`, strings.Repeat("why is the sky blue ", 10))
 	r1, _ := post(t, p.URL+"/query", long)
 	r2, _ := post(t, p.URL+"/query", long)
