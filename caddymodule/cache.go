@@ -70,7 +70,7 @@ type CacheHandler struct {
 	// all share the anonymous scope. "shared" lets every caller share
 	// entries. Anything else is a placeholder expression evaluated per
 	// request, e.g. "{http.request.header.X-Tenant}" (a header renders as
-	// its first value); a request for which it renders empty bypasses the
+	// its first value); a request for which any placeholder in it renders empty bypasses the
 	// cache (X-Cache: BYPASS, reason empty_scope), never falling into a
 	// shared scope.
 	Scope string `json:"scope,omitempty"`
@@ -102,7 +102,7 @@ type CacheHandler struct {
 
 	store        *sharedStore
 	scopeText    placeholder
-	scopeStatic  string        // Scope with its placeholders taken out: what it renders when they are all empty
+	scopeParts   []placeholder // with several placeholders (or text) in Scope: each, to bypass when any renders empty
 	scopeHeaders []string      // ScopeHeaders, canonical
 	warnedAt     *atomic.Int64 // when an empty scope was last logged (unix seconds)
 	poolKey      string
@@ -125,7 +125,7 @@ func (CacheHandler) CaddyModule() caddy.ModuleInfo {
 func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	h.scopeText = newPlaceholder(h.Scope)
-	h.scopeStatic = withoutPlaceholders(h.Scope)
+	h.scopeParts = scopeParts(h.Scope)
 	h.warnedAt = new(atomic.Int64)
 	h.scopeHeaders = h.scopeHeaders[:0]
 	for _, name := range h.ScopeHeaders {

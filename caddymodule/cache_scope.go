@@ -42,9 +42,16 @@ func (h *CacheHandler) scope(r *http.Request) (scope string, privateOK, ok bool)
 		if repl == nil {
 			repl = caddy.NewReplacer()
 		}
+		// Any placeholder rendering empty is a missing identity, not a
+		// tenant: "{org}/{user}" without a user must not share "acme/".
+		for _, part := range h.scopeParts {
+			if part.render(r, repl) == "" {
+				return "", false, false
+			}
+		}
 		v := h.scopeText.render(r, repl)
-		if v == h.scopeStatic {
-			return "", false, false // every placeholder in it rendered empty
+		if v == "" {
+			return "", false, false
 		}
 		b = cache.AppendPlaceholderScope(b, v)
 	}
@@ -55,23 +62,29 @@ func (h *CacheHandler) scope(r *http.Request) (scope string, privateOK, ok bool)
 	return string(b), privateOK, true
 }
 
-// withoutPlaceholders returns text with every {placeholder} taken out.
-func withoutPlaceholders(text string) string {
-	var b strings.Builder
+// scopeParts returns the placeholders of a scope expression that has more
+// than the placeholder alone (static text, or several placeholders), each
+// to be checked on its own; nil for a lone placeholder, which is checked
+// whole.
+func scopeParts(text string) []placeholder {
+	var parts []placeholder
+	rest := text
 	for {
-		open := strings.IndexByte(text, '{')
+		open := strings.IndexByte(rest, '{')
 		if open < 0 {
 			break
 		}
-		end := strings.IndexByte(text[open:], '}')
+		end := strings.IndexByte(rest[open:], '}')
 		if end < 0 {
 			break
 		}
-		b.WriteString(text[:open])
-		text = text[open+end+1:]
+		parts = append(parts, newPlaceholder(rest[open:open+end+1]))
+		rest = rest[open+end+1:]
 	}
-	b.WriteString(text)
-	return b.String()
+	if len(parts) == 1 && parts[0].text == text {
+		return nil
+	}
+	return parts
 }
 
 // warnEmptyScope logs, at most once a minute per handler, that a request

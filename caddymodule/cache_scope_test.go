@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net/http/httptest"
+	"slices"
 	"testing"
 )
 
@@ -34,15 +35,21 @@ func TestCacheScopeClientCertificate(t *testing.T) {
 	}
 }
 
-func TestWithoutPlaceholders(t *testing.T) {
-	for in, want := range map[string]string{
-		"{http.request.header.X-Tenant}":        "",
-		"team-{http.request.header.X}-{vars.v}": "team--",
-		"plain":                                 "plain",
-		"open{":                                 "open{",
+func TestScopeParts(t *testing.T) {
+	for in, want := range map[string][]string{
+		"{http.request.header.X-Tenant}":        nil, // a lone placeholder is checked whole
+		"team-{http.request.header.X}-{vars.v}": {"{http.request.header.X}", "{vars.v}"},
+		"{a}{b}":                                {"{a}", "{b}"},
+		"prefix-{a}":                            {"{a}"},
+		"plain":                                 nil,
+		"open{":                                 nil,
 	} {
-		if got := withoutPlaceholders(in); got != want {
-			t.Errorf("withoutPlaceholders(%q) = %q, want %q", in, got, want)
+		var got []string
+		for _, p := range scopeParts(in) {
+			got = append(got, p.text)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("scopeParts(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -119,6 +119,26 @@ func TestCacheEmptyScopePlaceholderBypasses(t *testing.T) {
 	}
 }
 
+// TestCacheScopeAnyEmptyPlaceholderBypasses: with several placeholders in
+// the scope, one rendering empty is a missing identity: "{org}/{user}"
+// without a user must not share "acme/" with every user of the org.
+func TestCacheScopeAnyEmptyPlaceholderBypasses(t *testing.T) {
+	upstream, calls, _ := countingUpstream(t, nil)
+	p := startCaddy(t, cacheSite(upstream, "\t\tscope {http.request.header.X-Org}/{http.request.header.X-User}"))
+	body := chatBody("q", false)
+	for _, user := range []string{"", ""} {
+		r, _ := send(t, "POST", p.URL+"/v1/chat/completions", body, http.Header{"X-Org": {"acme"}, "X-User": {user}})
+		if r.Header.Get("X-Cache") != "BYPASS" {
+			t.Errorf("org without user: X-Cache %q, want BYPASS", r.Header.Get("X-Cache"))
+		}
+	}
+	send(t, "POST", p.URL+"/v1/chat/completions", body, http.Header{"X-Org": {"acme"}, "X-User": {"ann"}})
+	r, _ := send(t, "POST", p.URL+"/v1/chat/completions", body, http.Header{"X-Org": {"acme"}, "X-User": {"ann"}})
+	if r.Header.Get("X-Cache") != "HIT" || calls.Load() != 3 {
+		t.Errorf("org and user: X-Cache %q, upstream calls %d; want HIT, 3", r.Header.Get("X-Cache"), calls.Load())
+	}
+}
+
 // TestCachePrivateAnswers (finding 1): Cache-Control: private is stored
 // only under the default scope of a caller with a credential, never for
 // anonymous callers (who all share one scope) nor under a placeholder
