@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -13,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ragproxy/ragproxy/breaker"
+	"github.com/ragproxy/ragproxy/llm"
 )
 
 func init() {
@@ -109,6 +112,15 @@ type Tier struct {
 	failStatus  breaker.StatusSet
 	retrier     *retrier.Retrier
 	metrics     tierMetrics
+	setJSON     []jsonField // SetJSON, paths parsed, in path order
+	failOnEmpty llm.Path    // FailOnEmpty parsed; nil for none
+}
+
+// jsonField is a set_json rewrite: the value is decoded for every request,
+// so no request's body can share (and change) another's.
+type jsonField struct {
+	path  llm.Path
+	value json.RawMessage
 }
 
 // TierBreaker configures a tier's circuit breaker.
@@ -162,6 +174,13 @@ func (t *Tier) provision(ctx caddy.Context) error {
 		return err
 	}
 	t.handler = t.Routes.Compile(terminal)
+	if t.FailOnEmpty != "" {
+		t.failOnEmpty = llm.ParsePath(t.FailOnEmpty)
+	}
+	t.setJSON = t.setJSON[:0]
+	for _, path := range slices.Sorted(maps.Keys(t.SetJSON)) {
+		t.setJSON = append(t.setJSON, jsonField{llm.ParsePath(path), t.SetJSON[path]})
+	}
 
 	t.failStatus = breaker.DefaultFailStatuses
 	if len(t.FailStatus) > 0 {

@@ -205,7 +205,7 @@ func failureReason(ctx context.Context, handlerErr error, tw *tierWriter) string
 		return reasonNoAnswer
 	case tw.failed:
 		return reasonStatus
-	case tw.heldBack && tw.tier.FailOnEmpty != "" && llm.EmptyAt(tw.buf.Bytes(), llm.ParsePath(tw.tier.FailOnEmpty)):
+	case tw.heldBack && tw.tier.failOnEmpty != nil && llm.EmptyAt(tw.buf.Bytes(), tw.tier.failOnEmpty):
 		return reasonEmpty
 	}
 	return ""
@@ -214,7 +214,7 @@ func failureReason(ctx context.Context, handlerErr error, tw *tierWriter) string
 // rewriteBody applies set_json to a JSON object body; any other body is
 // sent as it came.
 func (t *Tier) rewriteBody(body []byte) []byte {
-	if len(t.SetJSON) == 0 {
+	if len(t.setJSON) == 0 {
 		return body
 	}
 	var obj map[string]any
@@ -223,12 +223,12 @@ func (t *Tier) rewriteBody(body []byte) []byte {
 	if dec.Decode(&obj) != nil || obj == nil {
 		return body
 	}
-	for path, raw := range t.SetJSON {
+	for _, f := range t.setJSON {
 		var v any
-		if json.Unmarshal(raw, &v) != nil {
+		if json.Unmarshal(f.value, &v) != nil {
 			continue // validated at provision
 		}
-		llm.ParsePath(path).Set(obj, v)
+		f.path.Set(obj, v)
 	}
 	out, err := json.Marshal(obj)
 	if err != nil {
