@@ -1,0 +1,142 @@
+package use
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf16"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// wordSep is SentencePiece's word-boundary symbol, '▁'.
+const wordSep = "\u2581"
+
+// Tokenizer splits text into vocabulary ids exactly as the reference
+// @energetic-ai/embeddings@0.2.0 does: NFKC, spaces to '▁' with one leading
+// '▁', then a Viterbi search over the pieces (ties go to the later
+// candidate), unknown characters as id 0, runs of unknowns merged into one.
+// It is safe for concurrent use.
+type Tokenizer struct {
+	// children maps (node<<32 | rune) to the child node of a trie over the
+	// pieces' runes; node 0 is the root. One map keeps 8k pieces compact.
+	children map[uint64]int32
+	// end holds, per node, the id of the piece ending there, or -1.
+	end    []int32
+	scores []float64
+	// back is each piece's length in UTF-16 units: the reference steps back
+	// by the JavaScript string length, which this must reproduce.
+	back []int
+	bufs sync.Pool
+}
+
+// encodeScratch is the per-call lattice, pooled.
+type encodeScratch struct {
+	runes []rune
+	best  []float64
+	words []int32
+	ids   []int32
+}
+
+// NewTokenizer returns the tokenizer of the embedded vocabulary.
+func NewTokenizer() (*Tokenizer, error) {
+	v, err := loadVocab()
+	if err != nil {
+		return nil, err
+	}
+	return newTokenizer(v), nil
+}
+
+// newTokenizer builds the trie, inserting pieces in id order so a duplicate
+// piece resolves to its last id and score, as in the reference.
+func newTokenizer(v vocabulary) *Tokenizer {
+	t := &Tokenizer{children: make(map[uint64]int32), end: []int32{-1}, scores: v.scores, back: make([]int, len(v.pieces))}
+	t.bufs.New = func() any { return new(encodeScratch) }
+	for id, p := range v.pieces {
+		for _, r := range p {
+			t.back[id] += utf16.RuneLen(r)
+		}
+		if id < reservedPieces || p == "" {
+			continue
+		}
+		node := int32(0)
+		for _, r := range p {
+			k := uint64(node)<<32 | uint64(uint32(r))
+			child, ok := t.children[k]
+			if !ok {
+				child = int32(len(t.end))
+				t.end = append(t.end, -1)
+				t.children[k] = child
+			}
+			node = child
+		}
+		t.end[node] = int32(id)
+	}
+	return t
+}
+
+// Encode returns the ids of s; the empty string has none.
+func (t *Tokenizer) Encode(s string) []int32 {
+	sc := t.bufs.Get().(*encodeScratch)
+	ids := append([]int32(nil), t.encode(s, sc)...)
+	t.bufs.Put(sc)
+	return ids
+}
+
+// encode runs the Viterbi search into sc and returns sc.ids.
+func (t *Tokenizer) encode(s string, sc *encodeScratch) []int32 {
+	s = norm.NFKC.String(s)
+	if s != "" {
+		s = wordSep + strings.ReplaceAll(s, " ", wordSep)
+	}
+	sc.runes = append(sc.runes[:0], []rune(s)...)
+	rs := sc.runes
+	n := len(rs)
+	sc.best = append(sc.best[:0], make([]float64, n+1)...)
+	sc.words = append(sc.words[:0], make([]int32, n+1)...)
+	best, words := sc.best, sc.words
+	// relax offers the edge start→end. Edges reach each end in increasing
+	// start order, the order the reference's lattice walk uses, so its
+	// ">= wins" tie rule picks the same candidate.
+	relax := func(start, end int, score float64, id int32) {
+		sum := score + best[start]
+		if best[end] == 0 || sum >= best[end] {
+			best[end] = sum
+			words[end] = id
+		}
+	}
+	for i := range n {
+		node, found := int32(0), false
+		for j := i; j < n; j++ {
+			child, ok := t.children[uint64(node)<<32|uint64(uint32(rs[j]))]
+			if !ok {
+				break
+			}
+			node = child
+			if id := t.end[node]; id >= 0 {
+				relax(i, j+1, t.scores[id], id)
+				found = true
+			}
+		}
+		if !found {
+			relax(i, i+1, 0, 0) // an unknown character: id 0, score 0
+		}
+	}
+	ids := sc.ids[:0]
+	for at := n; at > 0; at -= t.back[words[at]] {
+		ids = append(ids, words[at])
+	}
+	// Merge runs of unknowns, then put the ids in reading order.
+	out := ids[:0]
+	prevUnk := false
+	for _, id := range ids {
+		if !(prevUnk && id == 0) {
+			out = append(out, id)
+		}
+		prevUnk = id == 0
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	sc.ids = ids
+	return out
+}
