@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/binary"
+	"slices"
+	"strings"
 )
 
 // Element types; the same numbers as package use's modelfile.go.
@@ -28,6 +30,11 @@ type writer struct{ entries []entry }
 
 func (w *writer) add(name string, dtype byte, dims []int, data []byte) {
 	w.entries = append(w.entries, entry{name, dtype, dims, data})
+}
+
+// sortFrom sorts the entries after the first n by name.
+func (w *writer) sortFrom(n int) {
+	slices.SortFunc(w.entries[n:], func(a, b entry) int { return strings.Compare(a.name, b.name) })
 }
 
 func (w *writer) bytes() []byte {
