@@ -1,7 +1,6 @@
 package use
 
 import (
-	"strings"
 	"sync"
 	"unicode/utf16"
 
@@ -9,7 +8,7 @@ import (
 )
 
 // wordSep is SentencePiece's word-boundary symbol, '▁'.
-const wordSep = "\u2581"
+const wordSep = '\u2581'
 
 // Tokenizer splits text into vocabulary ids exactly as the reference
 // @energetic-ai/embeddings@0.2.0 does: NFKC, spaces to '▁' with one leading
@@ -31,6 +30,7 @@ type Tokenizer struct {
 
 // encodeScratch is the per-call lattice, pooled.
 type encodeScratch struct {
+	norm  []byte
 	runes []rune
 	best  []float64
 	words []int32
@@ -84,11 +84,17 @@ func (t *Tokenizer) Encode(s string) []int32 {
 
 // encode runs the Viterbi search into sc and returns sc.ids.
 func (t *Tokenizer) encode(s string, sc *encodeScratch) []int32 {
-	s = norm.NFKC.String(s)
-	if s != "" {
-		s = wordSep + strings.ReplaceAll(s, " ", wordSep)
+	sc.norm = norm.NFKC.AppendString(sc.norm[:0], s)
+	sc.runes = sc.runes[:0]
+	if len(sc.norm) > 0 {
+		sc.runes = append(sc.runes, wordSep)
 	}
-	sc.runes = append(sc.runes[:0], []rune(s)...)
+	for _, r := range string(sc.norm) {
+		if r == ' ' {
+			r = wordSep
+		}
+		sc.runes = append(sc.runes, r)
+	}
 	rs := sc.runes
 	n := len(rs)
 	sc.best = append(sc.best[:0], make([]float64, n+1)...)

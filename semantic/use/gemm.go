@@ -1,0 +1,81 @@
+package use
+
+// gemm computes c[rows][m.cols] += x[rows][m.rows] · m. x and c are
+// row-major with no padding; rows must be a multiple of tileRows (callers
+// pad with spare rows, whose results they ignore).
+func gemm(x []float32, rows int, m *matrix, c []float32) {
+	k, n := m.rows, m.cols
+	_ = x[:rows*k]
+	_ = c[:rows*n]
+	if gemmSIMD(x, rows, m, c) {
+		return
+	}
+	for i := range rows {
+		xi := x[i*k : i*k+k]
+		ci := c[i*n : i*n+n]
+		switch {
+		case m.f16 != nil:
+			tab := f16Table
+			for p, xv := range xi {
+				if xv == 0 {
+					continue
+				}
+				for j, h := range m.f16[p*n : p*n+n] {
+					ci[j] += xv * tab[h]
+				}
+			}
+		case m.i8 != nil:
+			// Per-column scales: accumulate x·codes, then scale once.
+			acc := make([]float32, n)
+			for p, xv := range xi {
+				if xv == 0 {
+					continue
+				}
+				for j, q := range m.i8[p*n : p*n+n] {
+					acc[j] += xv * float32(q)
+				}
+			}
+			for j, s := range m.scale {
+				ci[j] += acc[j] * s
+			}
+		default:
+			for p, xv := range xi {
+				if xv == 0 {
+					continue
+				}
+				for j, w := range m.f32[p*n : p*n+n] {
+					ci[j] += xv * w
+				}
+			}
+		}
+	}
+}
+
+// tileRows is the row count of the SIMD kernel's tile; row counts are
+// padded to a multiple of it.
+const tileRows = 6
+
+// dotGo is the portable dot product.
+func dotGo(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpyGo is the portable y += a·x.
+func axpyGo(a float32, x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += a * v
+	}
+}

@@ -1,0 +1,106 @@
+//go:build amd64 && !purego
+
+package use
+
+// The AVX2/FMA/F16C tile kernels of gemm_amd64.s, used when the CPU and
+// the OS support them.
+
+// gemm6x16F16 adds x[0:6][0:k] · w[0:k][0:16] to c[0:6][0:16]; w is
+// float16; ldx, ldw, ldc are row strides in elements.
+//
+//go:noescape
+func gemm6x16F16(x *float32, ldx int, w *uint16, ldw int, k int, c *float32, ldc int)
+
+// gemm6x16F32 is gemm6x16F16 for float32 weights.
+//
+//go:noescape
+func gemm6x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
+
+// dotAVX is the dot product of a[:n] and b[:n]; n is a multiple of 8.
+//
+//go:noescape
+func dotAVX(a, b *float32, n int) float32
+
+// axpyAVX adds a·x[:n] to y[:n]; n is a multiple of 8.
+//
+//go:noescape
+func axpyAVX(a float32, x, y *float32, n int)
+
+// dot is the attention's dot product (len(a) a multiple of 8, b as long).
+func dot(a, b []float32) float32 {
+	if !simd {
+		return dotGo(a, b)
+	}
+	_ = b[:len(a)]
+	return dotAVX(&a[0], &b[0], len(a))
+}
+
+// axpy adds a·x to y (len(x) a multiple of 8, y as long).
+func axpy(a float32, x, y []float32) {
+	if !simd {
+		axpyGo(a, x, y)
+		return
+	}
+	_ = y[:len(x)]
+	axpyAVX(a, &x[0], &y[0], len(x))
+}
+
+func useCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+func useXGETBV() (eax, edx uint32)
+
+// simd is whether the kernels can run here.
+var simd = func() bool {
+	maxID, _, _, _ := useCPUID(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := useCPUID(1, 0)
+	const (
+		fma     = 1 << 12
+		osxsave = 1 << 27
+		avx     = 1 << 28
+		f16c    = 1 << 29
+	)
+	if ecx1&(fma|osxsave|avx|f16c) != fma|osxsave|avx|f16c {
+		return false
+	}
+	if xcr0, _ := useXGETBV(); xcr0&6 != 6 { // the OS saves XMM and YMM state
+		return false
+	}
+	_, ebx7, _, _ := useCPUID(7, 0)
+	return ebx7&(1<<5) != 0 // AVX2
+}()
+
+// Blocking: a block of rows meets every 16-column strip of a band of the
+// weights' rows, so the strip (kBand × 16) stays in L1 while the block's
+// rows (in L2) pass.
+const (
+	blockRows = 8 * tileRows
+	kBand     = 256
+)
+
+// gemmSIMD runs gemm with the kernels; false when they cannot run or the
+// storage has none (int8 is measured, not shipped).
+func gemmSIMD(x []float32, rows int, m *matrix, c []float32) bool {
+	k, n := m.rows, m.cols
+	if !simd || n%16 != 0 || rows%tileRows != 0 || m.i8 != nil || rows == 0 {
+		return false
+	}
+	for r0 := 0; r0 < rows; r0 += blockRows {
+		r1 := min(rows, r0+blockRows)
+		for p := 0; p < k; p += kBand {
+			kb := min(kBand, k-p)
+			for j := 0; j < n; j += 16 {
+				for r := r0; r < r1; r += tileRows {
+					if m.f16 != nil {
+						gemm6x16F16(&x[r*k+p], k, &m.f16[p*n+j], n, kb, &c[r*n+j], n)
+					} else {
+						gemm6x16F32(&x[r*k+p], k, &m.f32[p*n+j], n, kb, &c[r*n+j], n)
+					}
+				}
+			}
+		}
+	}
+	return true
+}

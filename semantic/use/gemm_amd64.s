@@ -1,0 +1,239 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The 6×16 tile kernels: twelve YMM accumulators hold the tile of c; per
+// step of k, one row of the weight strip (16 values, widened from float16
+// by F16C or loaded as float32) meets a broadcast element of each of the
+// six x rows.
+
+// func gemm6x16F16(x *float32, ldx int, w *uint16, ldw int, k int, c *float32, ldc int)
+TEXT ·gemm6x16F16(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), R8
+	SHLQ $2, R8
+	MOVQ w+16(FP), DI
+	MOVQ ldw+24(FP), R9
+	SHLQ $1, R9
+	MOVQ k+32(FP), CX
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R10
+	LEAQ (SI)(R8*2), R11
+	ADDQ R8, R11          // R11: x row 3
+	LEAQ (DX)(R10*2), R12
+	ADDQ R10, R12         // R12: c row 3
+
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS (DX)(R10*1), Y2
+	VMOVUPS 32(DX)(R10*1), Y3
+	VMOVUPS (DX)(R10*2), Y4
+	VMOVUPS 32(DX)(R10*2), Y5
+	VMOVUPS (R12), Y6
+	VMOVUPS 32(R12), Y7
+	VMOVUPS (R12)(R10*1), Y8
+	VMOVUPS 32(R12)(R10*1), Y9
+	VMOVUPS (R12)(R10*2), Y10
+	VMOVUPS 32(R12)(R10*2), Y11
+
+	TESTQ CX, CX
+	JEQ   done
+
+loop:
+	VCVTPH2PS (DI), Y12
+	VCVTPH2PS 16(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (R11), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (R11)(R8*1), Y14
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VBROADCASTSS (R11)(R8*2), Y15
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $4, SI
+	ADDQ $4, R11
+	ADDQ R9, DI
+	DECQ CX
+	JNE  loop
+
+done:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, (DX)(R10*1)
+	VMOVUPS Y3, 32(DX)(R10*1)
+	VMOVUPS Y4, (DX)(R10*2)
+	VMOVUPS Y5, 32(DX)(R10*2)
+	VMOVUPS Y6, (R12)
+	VMOVUPS Y7, 32(R12)
+	VMOVUPS Y8, (R12)(R10*1)
+	VMOVUPS Y9, 32(R12)(R10*1)
+	VMOVUPS Y10, (R12)(R10*2)
+	VMOVUPS Y11, 32(R12)(R10*2)
+	VZEROUPPER
+	RET
+
+// func gemm6x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
+TEXT ·gemm6x16F32(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), R8
+	SHLQ $2, R8
+	MOVQ w+16(FP), DI
+	MOVQ ldw+24(FP), R9
+	SHLQ $2, R9
+	MOVQ k+32(FP), CX
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R10
+	LEAQ (SI)(R8*2), R11
+	ADDQ R8, R11          // R11: x row 3
+	LEAQ (DX)(R10*2), R12
+	ADDQ R10, R12         // R12: c row 3
+
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS (DX)(R10*1), Y2
+	VMOVUPS 32(DX)(R10*1), Y3
+	VMOVUPS (DX)(R10*2), Y4
+	VMOVUPS 32(DX)(R10*2), Y5
+	VMOVUPS (R12), Y6
+	VMOVUPS 32(R12), Y7
+	VMOVUPS (R12)(R10*1), Y8
+	VMOVUPS 32(R12)(R10*1), Y9
+	VMOVUPS (R12)(R10*2), Y10
+	VMOVUPS 32(R12)(R10*2), Y11
+
+	TESTQ CX, CX
+	JEQ   done
+
+loop:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (R11), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (R11)(R8*1), Y14
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VBROADCASTSS (R11)(R8*2), Y15
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $4, SI
+	ADDQ $4, R11
+	ADDQ R9, DI
+	DECQ CX
+	JNE  loop
+
+done:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, (DX)(R10*1)
+	VMOVUPS Y3, 32(DX)(R10*1)
+	VMOVUPS Y4, (DX)(R10*2)
+	VMOVUPS Y5, 32(DX)(R10*2)
+	VMOVUPS Y6, (R12)
+	VMOVUPS Y7, 32(R12)
+	VMOVUPS Y8, (R12)(R10*1)
+	VMOVUPS Y9, 32(R12)(R10*1)
+	VMOVUPS Y10, (R12)(R10*2)
+	VMOVUPS Y11, 32(R12)(R10*2)
+	VZEROUPPER
+	RET
+
+// func useCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·useCPUID(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func useXGETBV() (eax, edx uint32)
+TEXT ·useXGETBV(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// func dotAVX(a, b *float32, n int) float32
+// n must be a multiple of 8.
+TEXT ·dotAVX(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+dot16:
+	CMPQ CX, $16
+	JL   dot8
+	VMOVUPS (SI), Y2
+	VMOVUPS 32(SI), Y3
+	VFMADD231PS (DI), Y2, Y0
+	VFMADD231PS 32(DI), Y3, Y1
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  dot16
+
+dot8:
+	CMPQ CX, $8
+	JL   dotsum
+	VMOVUPS (SI), Y2
+	VFMADD231PS (DI), Y2, Y0
+
+dotsum:
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func axpyAVX(a float32, x, y *float32, n int)
+// y += a·x; n must be a multiple of 8.
+TEXT ·axpyAVX(SB), NOSPLIT, $0-32
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+
+axpy8:
+	CMPQ CX, $8
+	JL   axpydone
+	VMOVUPS (DI), Y1
+	VFMADD231PS (SI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  axpy8
+
+axpydone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,95 @@
+package use
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// gemmReference is the plain triple loop in float64.
+func gemmReference(x []float32, rows int, w []float32, k, n int, c []float32) []float64 {
+	out := make([]float64, rows*n)
+	for i := range rows {
+		for j := range n {
+			s := float64(c[i*n+j])
+			for p := range k {
+				s += float64(x[i*k+p]) * float64(w[p*n+j])
+			}
+			out[i*n+j] = s
+		}
+	}
+	return out
+}
+
+// TestGemm checks gemm (the SIMD kernels where they run) for every
+// storage against a float64 reference, on shapes with several blocks.
+func TestGemm(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, shape := range [][3]int{{6, 1, 16}, {12, 256, 48}, {60, 64, 32}, {54, 33, 64}} {
+		rows, k, n := shape[0], shape[1], shape[2]
+		x := make([]float32, rows*k)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		w := make([]float32, k*n)
+		for i := range w {
+			w[i] = f16ToF32(f32ToF16ForTest(float32(r.NormFloat64() * 0.1)))
+		}
+		c0 := make([]float32, rows*n)
+		for i := range c0 {
+			c0[i] = float32(r.NormFloat64())
+		}
+		want := gemmReference(x, rows, w, k, n, c0)
+		f16 := make([]uint16, len(w))
+		for i, v := range w {
+			f16[i] = f32ToF16ForTest(v)
+		}
+		for _, m := range []matrix{{rows: k, cols: n, f32: w}, {rows: k, cols: n, f16: f16}} {
+			c := append([]float32(nil), c0...)
+			gemm(x, rows, &m, c)
+			for i, v := range c {
+				if math.Abs(float64(v)-want[i]) > 1e-3*(1+math.Abs(want[i])) {
+					t.Fatalf("%s %v: c[%d] = %v, want %v", m.storage(), shape, i, v, want[i])
+				}
+			}
+		}
+	}
+}
+
+// f32ToF16ForTest truncates to half precision (the values are chosen
+// exactly representable, so rounding does not matter here).
+func f32ToF16ForTest(f float32) uint16 {
+	b := math.Float32bits(f)
+	exp := int(b>>23&0xff) - 127 + 15
+	if exp <= 0 {
+		return uint16(b>>16) & 0x8000
+	}
+	return uint16(b>>16)&0x8000 | uint16(exp)<<10 | uint16(b>>13&0x3ff)
+}
+
+func TestF16ToF32(t *testing.T) {
+	for h, want := range map[uint16]float32{0x3c00: 1, 0xc000: -2, 0x0001: 5.960464477539063e-08, 0x7bff: 65504, 0x3555: 0.333251953125} {
+		if got := f16ToF32(h); got != want {
+			t.Errorf("f16ToF32(%#x) = %v, want %v", h, got, want)
+		}
+	}
+}
+
+// BenchmarkGemm is the FFN's first product (512→1536) on 60 rows, f16.
+func BenchmarkGemm(b *testing.B) {
+	const rows, k, n = 60, 512, 1536
+	x := make([]float32, rows*k)
+	for i := range x {
+		x[i] = float32(i%7) * 0.1
+	}
+	m := matrix{rows: k, cols: n, f16: make([]uint16, k*n)}
+	for i := range m.f16 {
+		m.f16[i] = 0x3c00
+	}
+	c := make([]float32, rows*n)
+	cpu0 := cpuTime(b)
+	for b.Loop() {
+		gemm(x, rows, &m, c)
+	}
+	b.ReportMetric(2*rows*k*n*float64(b.N)/float64((cpuTime(b)-cpu0).Nanoseconds()), "cpu-GFLOPS")
+}
