@@ -16,6 +16,7 @@ type scratch struct {
 	ids                        []int32
 	lens                       []int
 	x0, h, qkv, att, y, f, out []float32
+	pooled, fMean              []float32
 	probs                      []float32
 }
 
@@ -31,39 +32,45 @@ func zeroed(b *[]float32, n int) []float32 {
 	return *b
 }
 
-// padRows rounds a row count up to whole kernel tiles.
-func padRows(n int) int { return max(tileRows, (n+tileRows-1)/tileRows*tileRows) }
+// padRows is the rows to compute for n: at least one, so an all-empty
+// batch still runs (and gives the graph's vector for no tokens).
+func padRows(n int) int { return max(n, 1) }
 
 // forward embeds the texts whose ids and lengths s holds into out.
 func (m *Model) forward(s *scratch, out [][]float32) {
-	n := len(s.ids)
-	rows := padRows(n)
+	n, b := len(s.ids), len(s.lens)
+	rows, bRows := padRows(n), padRows(b)
 	x0 := zeroed(&s.x0, rows*embedDim)
 	m.embedTokens(s, x0)
 	y := zeroed(&s.y, rows*modelDim)
-	m.layers[0].forward(s, x0, rows, y)
-	m.layers[1].forward(s, y, rows, y)
 
-	// Mean over each text's tokens, then tanh_layer_0 and L2 normalisation.
-	b := len(s.lens)
-	pooled := zeroed(&s.h, padRows(b)*modelDim)
-	at := 0
+	l0 := &m.layers[0]
+	l0.attention(s, x0, rows, y)
+	f := l0.ffnHidden(s, y, rows)
+	addBias(y, rows, l0.ffn2.b)
+	gemm(f, rows, &l0.ffn2.w, y)
+
+	// Layer 1's last product is linear and only its mean over each text
+	// is used, so it runs once per text on the mean of its inputs:
+	// mean(y + f·W + b) = mean(y) + mean(f)·W + b, a sixth of the work.
+	l1 := &m.layers[1]
+	l1.attention(s, y, rows, y)
+	f = l1.ffnHidden(s, y, rows)
+	pooled := zeroed(&s.pooled, bRows*modelDim)
+	meanRows(pooled, y, s.lens, modelDim)
 	for i, l := range s.lens {
-		p := pooled[i*modelDim : (i+1)*modelDim]
-		for t := at; t < at+l; t++ {
-			for j, v := range y[t*modelDim : (t+1)*modelDim] {
-				p[j] += v
-			}
+		if l > 0 { // the graph's mask zeroes an empty text's whole sum
+			addBias(pooled[i*modelDim:(i+1)*modelDim], 1, l1.ffn2.b)
 		}
-		d := float32(max(l, 1))
-		for j := range p {
-			p[j] /= d
-		}
-		at += l
 	}
-	res := zeroed(&s.out, padRows(b)*modelDim)
+	fMean := zeroed(&s.fMean, bRows*ffnDim)
+	meanRows(fMean, f, s.lens, ffnDim)
+	gemm(fMean, bRows, &l1.ffn2.w, pooled)
+
+	// tanh_layer_0 and L2 normalisation.
+	res := zeroed(&s.out, bRows*modelDim)
 	fillBias(res, b, m.head.b)
-	gemm(pooled, padRows(b), &m.head.w, res)
+	gemm(pooled, bRows, &m.head.w, res)
 	for i := range b {
 		r := res[i*modelDim : (i+1)*modelDim]
 		var ss float32
@@ -76,6 +83,26 @@ func (m *Model) forward(s *scratch, out [][]float32) {
 		for j, v := range r {
 			out[i][j] = v * inv
 		}
+	}
+}
+
+// meanRows writes into dst's row i the mean of the i-th run of lens[i]
+// rows of src (a zero row for an empty text, as the graph's max(len, 1)
+// divisor gives).
+func meanRows(dst, src []float32, lens []int, width int) {
+	at := 0
+	for i, l := range lens {
+		d := dst[i*width : (i+1)*width]
+		for t := at; t < at+l; t++ {
+			for j, v := range src[t*width : (t+1)*width] {
+				d[j] += v
+			}
+		}
+		div := float32(max(l, 1))
+		for j := range d {
+			d[j] /= div
+		}
+		at += l
 	}
 }
 
@@ -99,9 +126,10 @@ func (m *Model) embedTokens(s *scratch, x0 []float32) {
 	}
 }
 
-// forward runs one layer on x (rows × l.in) and leaves its output in y
-// (rows × modelDim); y may be x when the widths agree.
-func (l *layer) forward(s *scratch, x []float32, rows int, y []float32) {
+// attention runs the layer's attention half on x (rows × l.in) and leaves
+// the residual stream in y (rows × modelDim); y may be x when the widths
+// agree.
+func (l *layer) attention(s *scratch, x []float32, rows int, y []float32) {
 	in := l.in
 	h := zeroed(&s.h, rows*in)
 	layerNorm(h, x, rows, in, l.attnLN)
@@ -116,8 +144,12 @@ func (l *layer) forward(s *scratch, x []float32, rows int, y []float32) {
 	}
 	addBias(y, rows, l.out.b)
 	gemm(att, rows, &l.out.w, y)
+}
 
-	h = zeroed(&s.h, rows*modelDim)
+// ffnHidden returns the FFN's hidden activations relu(LN(y)·W1 + b1),
+// rows × ffnDim, in scratch.
+func (l *layer) ffnHidden(s *scratch, y []float32, rows int) []float32 {
+	h := zeroed(&s.h, rows*modelDim)
 	layerNorm(h, y, rows, modelDim, l.ffnLN)
 	f := zeroed(&s.f, rows*ffnDim)
 	fillBias(f, rows, l.ffn1.b)
@@ -125,8 +157,7 @@ func (l *layer) forward(s *scratch, x []float32, rows int, y []float32) {
 	for i, v := range f {
 		f[i] = max(v, 0)
 	}
-	addBias(y, rows, l.ffn2.b)
-	gemm(f, rows, &l.ffn2.w, y)
+	return f
 }
 
 // attend is multi-head dot-product attention within each text: qkv rows

@@ -51,10 +51,6 @@ func gemm(x []float32, rows int, m *matrix, c []float32) {
 	}
 }
 
-// tileRows is the row count of the SIMD kernel's tile; row counts are
-// padded to a multiple of it.
-const tileRows = 6
-
 // dotGo is the portable dot product.
 func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]

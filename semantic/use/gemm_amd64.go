@@ -5,16 +5,33 @@ package use
 // The AVX2/FMA/F16C tile kernels of gemm_amd64.s, used when the CPU and
 // the OS support them.
 
-// gemm6x16F16 adds x[0:6][0:k] · w[0:k][0:16] to c[0:6][0:16]; w is
-// float16; ldx, ldw, ldc are row strides in elements.
+// gemmRx16F16 adds x[0:R][0:k] · w[0:k][0:16] to c[0:R][0:16] for R = 6,
+// 4, 2, 1; w is float16; ldx, ldw, ldc are row strides in elements. The
+// F32 kernels are the same for float32 weights.
 //
 //go:noescape
 func gemm6x16F16(x *float32, ldx int, w *uint16, ldw int, k int, c *float32, ldc int)
 
-// gemm6x16F32 is gemm6x16F16 for float32 weights.
-//
+//go:noescape
+func gemm4x16F16(x *float32, ldx int, w *uint16, ldw int, k int, c *float32, ldc int)
+
+//go:noescape
+func gemm2x16F16(x *float32, ldx int, w *uint16, ldw int, k int, c *float32, ldc int)
+
+//go:noescape
+func gemm1x16F16(x *float32, ldx int, w *uint16, ldw int, k int, c *float32, ldc int)
+
 //go:noescape
 func gemm6x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
+
+//go:noescape
+func gemm4x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
+
+//go:noescape
+func gemm2x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
+
+//go:noescape
+func gemm1x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
 
 // dotAVX is the dot product of a[:n] and b[:n]; n is a multiple of 8.
 //
@@ -76,7 +93,7 @@ var simd = func() bool {
 // weights' rows, so the strip (kBand × 16) stays in L1 while the block's
 // rows (in L2) pass.
 const (
-	blockRows = 8 * tileRows
+	blockRows = 48
 	kBand     = 256
 )
 
@@ -84,7 +101,7 @@ const (
 // storage has none (int8 is measured, not shipped).
 func gemmSIMD(x []float32, rows int, m *matrix, c []float32) bool {
 	k, n := m.rows, m.cols
-	if !simd || n%16 != 0 || rows%tileRows != 0 || m.i8 != nil || rows == 0 {
+	if !simd || n%16 != 0 || m.i8 != nil || rows == 0 {
 		return false
 	}
 	for r0 := 0; r0 < rows; r0 += blockRows {
@@ -92,15 +109,51 @@ func gemmSIMD(x []float32, rows int, m *matrix, c []float32) bool {
 		for p := 0; p < k; p += kBand {
 			kb := min(kBand, k-p)
 			for j := 0; j < n; j += 16 {
-				for r := r0; r < r1; r += tileRows {
+				for r := r0; r < r1; {
+					t := tileFor(r1 - r)
+					xp, cp := &x[r*k+p], &c[r*n+j]
 					if m.f16 != nil {
-						gemm6x16F16(&x[r*k+p], k, &m.f16[p*n+j], n, kb, &c[r*n+j], n)
+						w := &m.f16[p*n+j]
+						switch t {
+						case 6:
+							gemm6x16F16(xp, k, w, n, kb, cp, n)
+						case 4:
+							gemm4x16F16(xp, k, w, n, kb, cp, n)
+						case 2:
+							gemm2x16F16(xp, k, w, n, kb, cp, n)
+						default:
+							gemm1x16F16(xp, k, w, n, kb, cp, n)
+						}
 					} else {
-						gemm6x16F32(&x[r*k+p], k, &m.f32[p*n+j], n, kb, &c[r*n+j], n)
+						w := &m.f32[p*n+j]
+						switch t {
+						case 6:
+							gemm6x16F32(xp, k, w, n, kb, cp, n)
+						case 4:
+							gemm4x16F32(xp, k, w, n, kb, cp, n)
+						case 2:
+							gemm2x16F32(xp, k, w, n, kb, cp, n)
+						default:
+							gemm1x16F32(xp, k, w, n, kb, cp, n)
+						}
 					}
+					r += t
 				}
 			}
 		}
 	}
 	return true
+}
+
+// tileFor is the tallest kernel that fits in the rows left.
+func tileFor(left int) int {
+	switch {
+	case left >= 6:
+		return 6
+	case left >= 4:
+		return 4
+	case left >= 2:
+		return 2
+	}
+	return 1
 }

@@ -25,7 +25,7 @@ func gemmReference(x []float32, rows int, w []float32, k, n int, c []float32) []
 // storage against a float64 reference, on shapes with several blocks.
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, shape := range [][3]int{{6, 1, 16}, {12, 256, 48}, {60, 64, 32}, {54, 33, 64}} {
+	for _, shape := range [][3]int{{1, 5, 16}, {2, 7, 32}, {3, 300, 16}, {5, 16, 48}, {6, 1, 16}, {7, 64, 16}, {12, 256, 48}, {53, 600, 32}, {60, 64, 32}} {
 		rows, k, n := shape[0], shape[1], shape[2]
 		x := make([]float32, rows*k)
 		for i := range x {
