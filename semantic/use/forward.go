@@ -13,14 +13,14 @@ const (
 // allocates only its result.
 type scratch struct {
 	enc                        encodeScratch
-	ids                        []int32
+	textIDs                    []int32 // a call's texts' ids, concatenated
+	textLens                   []int
+	ids                        []int32 // one forward pass's
 	lens                       []int
 	x0, h, qkv, att, y, f, out []float32
 	pooled, fMean              []float32
 	probs                      []float32
 }
-
-func (s *scratch) reset() { s.ids, s.lens = s.ids[:0], s.lens[:0] }
 
 // zeroed returns b resized to n elements, all zero.
 func zeroed(b *[]float32, n int) []float32 {
@@ -36,8 +36,9 @@ func zeroed(b *[]float32, n int) []float32 {
 // batch still runs (and gives the graph's vector for no tokens).
 func padRows(n int) int { return max(n, 1) }
 
-// forward embeds the texts whose ids and lengths s holds into out.
-func (m *Model) forward(s *scratch, out [][]float32) {
+// forward embeds texts (their ids, concatenated, and lengths) into out.
+func (m *Model) forward(s *scratch, ids []int32, lens []int, out [][]float32) {
+	s.ids, s.lens = ids, lens
 	n, b := len(s.ids), len(s.lens)
 	rows, bRows := padRows(n), padRows(b)
 	x0 := zeroed(&s.x0, rows*embedDim)

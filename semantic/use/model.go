@@ -2,6 +2,7 @@ package use
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 )
 
@@ -18,6 +19,8 @@ const (
 	// chunkTokens bounds the tokens of one forward pass, and so the scratch
 	// memory, however many texts a call passes.
 	chunkTokens = 1024
+	// parallelTokens is the least work worth a goroutine of its own.
+	parallelTokens = 128
 )
 
 // Model is Universal Sentence Encoder lite. It is immutable and safe for
@@ -159,9 +162,11 @@ func (m *Model) EmbedOne(text string) []float32 {
 }
 
 // Embed returns one L2-normalised vector of Dim() floats per text, in
-// order. Texts are embedded together in chunks of about chunkTokens tokens
-// (a text's vector does not depend on its companions); only the first
-// 128 tokens of a text count, as in the graph.
+// order. Only the first 128 tokens of a text count, as in the graph. A
+// text's vector does not depend on its companions: texts are embedded
+// together in chunks of at most chunkTokens tokens, and a batch of at
+// least 2×parallelTokens tokens is split across up to GOMAXPROCS
+// goroutines.
 func (m *Model) Embed(texts []string) [][]float32 {
 	out := make([][]float32, len(texts))
 	flat := make([]float32, len(texts)*modelDim)
@@ -170,23 +175,57 @@ func (m *Model) Embed(texts []string) [][]float32 {
 	}
 	s := m.bufs.Get().(*scratch)
 	defer m.bufs.Put(s)
-	s.reset()
-	first := 0
-	for i, t := range texts {
+	s.textIDs, s.textLens = s.textIDs[:0], s.textLens[:0]
+	for _, t := range texts {
 		ids := m.tok.encode(t, &s.enc)
 		if len(ids) > maxTokens {
 			ids = ids[:maxTokens]
 		}
-		if len(s.ids)+len(ids) > chunkTokens && i > first {
-			m.forward(s, out[first:i])
-			s.reset()
-			first = i
+		s.textIDs = append(s.textIDs, ids...)
+		s.textLens = append(s.textLens, len(ids))
+	}
+	ids, lens := s.textIDs, s.textLens
+	parts := min(runtime.GOMAXPROCS(0), len(ids)/parallelTokens, len(texts))
+	if parts <= 1 {
+		m.run(s, ids, lens, out)
+		return out
+	}
+	// Contiguous runs of texts with about equal token counts; the last
+	// runs on this goroutine.
+	var wg sync.WaitGroup
+	first, idAt, tokens, done := 0, 0, 0, 0
+	for i, l := range lens {
+		tokens += l
+		if i == len(lens)-1 || done == parts-1 || (idAt+tokens)*parts < len(ids)*(done+1) {
+			continue
 		}
-		s.ids = append(s.ids, ids...)
-		s.lens = append(s.lens, len(ids))
+		p := ids[idAt : idAt+tokens]
+		pl, po := lens[first:i+1], out[first:i+1]
+		wg.Go(func() {
+			s := m.bufs.Get().(*scratch)
+			m.run(s, p, pl, po)
+			m.bufs.Put(s)
+		})
+		done++
+		first, idAt, tokens = i+1, idAt+tokens, 0
 	}
-	if first < len(texts) {
-		m.forward(s, out[first:])
-	}
+	m.run(s, ids[idAt:], lens[first:], out[first:])
+	wg.Wait()
 	return out
+}
+
+// run embeds texts (their ids, concatenated, and lengths) into out, in
+// chunks of at most chunkTokens tokens.
+func (m *Model) run(s *scratch, ids []int32, lens []int, out [][]float32) {
+	first, idAt, tokens := 0, 0, 0
+	for i, l := range lens {
+		if tokens+l > chunkTokens && i > first {
+			m.forward(s, ids[idAt:idAt+tokens], lens[first:i], out[first:i])
+			first, idAt, tokens = i, idAt+tokens, 0
+		}
+		tokens += l
+	}
+	if first < len(lens) {
+		m.forward(s, ids[idAt:idAt+tokens], lens[first:], out[first:])
+	}
 }

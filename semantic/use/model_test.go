@@ -3,6 +3,7 @@ package use
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,23 @@ func TestEmbedShape(t *testing.T) {
 	}
 	if len(m.Embed(nil)) != 0 {
 		t.Error("Embed(nil) returned vectors")
+	}
+}
+
+// TestEmbedParallelSplit: a batch split across goroutines gives each text
+// the vector it has alone.
+func TestEmbedParallelSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	m := testModel(t)
+	var texts []string
+	for i := range 40 {
+		texts = append(texts, fmt.Sprintf("question %d: %s", i, []string{shortQuestion, longQuestion, "", "What is RAG?"}[i%4]))
+	}
+	vs := m.Embed(texts)
+	for i, v := range vs {
+		if c := cosine(v, m.EmbedOne(texts[i])); c < 0.99999 {
+			t.Errorf("text %d: batch and alone differ: cosine %v", i, c)
+		}
 	}
 }
 
