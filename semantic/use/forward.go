@@ -19,7 +19,7 @@ type scratch struct {
 	lens                       []int
 	x0, h, qkv, att, y, f, out []float32
 	pooled, fMean              []float32
-	probs                      []float32
+	probs, kt                  []float32
 }
 
 // zeroed returns b resized to n elements, all zero.
@@ -162,14 +162,19 @@ func (l *layer) ffnHidden(s *scratch, y []float32, rows int) []float32 {
 }
 
 // attend is multi-head dot-product attention within each text: qkv rows
-// are [q | k | v], each split into l.heads heads.
+// are [q | k | v], each split into l.heads heads. Per text and head, the
+// scores are Q·Kᵀ (K transposed into scratch, its columns padded to 16
+// with zeros) and the output P·V, both on the matrix kernels.
 func (l *layer) attend(s *scratch, qkv, att []float32) {
 	in := l.in
 	dh := in / l.heads
 	stride := 3 * in
 	at := 0
 	for _, n := range s.lens {
-		probs := zeroed(&s.probs, n)
+		if n == 0 {
+			continue
+		}
+		np := (n + 15) &^ 15
 		for i := at; i < at+n; i++ {
 			q := qkv[i*stride : i*stride+in]
 			for j := range q {
@@ -177,29 +182,38 @@ func (l *layer) attend(s *scratch, qkv, att []float32) {
 			}
 		}
 		for hd := range l.heads {
-			for i := at; i < at+n; i++ {
-				q := qkv[i*stride+hd*dh : i*stride+hd*dh+dh]
-				top := float32(math.Inf(-1))
-				for j := range n {
-					k := qkv[(at+j)*stride+in+hd*dh : (at+j)*stride+in+hd*dh+dh]
-					d := dot(q, k)
-					probs[j] = d
-					top = max(top, d)
-				}
-				var sum float32
-				for j, p := range probs {
-					e := float32(math.Exp(float64(p - top)))
-					probs[j] = e
-					sum += e
-				}
-				o := att[i*in+hd*dh : i*in+hd*dh+dh]
-				for j, p := range probs {
-					w := p / sum
-					axpy(w, qkv[(at+j)*stride+2*in+hd*dh:(at+j)*stride+2*in+hd*dh+dh], o)
+			kt := zeroed(&s.kt, dh*np)
+			for j := range n {
+				k := qkv[(at+j)*stride+in+hd*dh : (at+j)*stride+in+hd*dh+dh]
+				for e, v := range k {
+					kt[e*np+j] = v
 				}
 			}
+			scores := zeroed(&s.probs, n*np)
+			gemmStrided(qkv[at*stride+hd*dh:], stride, n, dh, kt, np, np, scores, np)
+			for i := range n {
+				softmax(scores[i*np : i*np+n])
+			}
+			gemmStrided(scores, np, n, n, qkv[at*stride+2*in+hd*dh:], stride, dh, att[at*in+hd*dh:], in)
 		}
 		at += n
+	}
+}
+
+// softmax replaces p with exp(p − max p) / Σ.
+func softmax(p []float32) {
+	top := float32(math.Inf(-1))
+	for _, v := range p {
+		top = max(top, v)
+	}
+	var sum float32
+	for j, v := range p {
+		e := float32(math.Exp(float64(v - top)))
+		p[j] = e
+		sum += e
+	}
+	for j := range p {
+		p[j] /= sum
 	}
 }
 

@@ -75,3 +75,24 @@ func axpyGo(a float32, x, y []float32) {
 		y[i] += a * v
 	}
 }
+
+// gemmStrided computes c[rows][n] += x[rows][k] · w[k][n] on float32
+// matrices with row strides ldx, ldw, ldc (the attention's views into the
+// packed q|k|v rows).
+func gemmStrided(x []float32, ldx, rows, k int, w []float32, ldw, n int, c []float32, ldc int) {
+	if rows == 0 || n == 0 || k == 0 {
+		return
+	}
+	_ = x[(rows-1)*ldx+k-1]
+	_ = w[(k-1)*ldw+n-1]
+	_ = c[(rows-1)*ldc+n-1]
+	if gemmStridedSIMD(x, ldx, rows, k, w, ldw, n, c, ldc) {
+		return
+	}
+	for i := range rows {
+		ci := c[i*ldc : i*ldc+n]
+		for p, xv := range x[i*ldx : i*ldx+k] {
+			axpyGo(xv, w[p*ldw:p*ldw+n], ci)
+		}
+	}
+}

@@ -157,3 +157,29 @@ func tileFor(left int) int {
 	}
 	return 1
 }
+
+// gemmStridedSIMD runs gemmStrided with the float32 kernels when n is a
+// multiple of 16 (the caller has checked the bounds).
+func gemmStridedSIMD(x []float32, ldx, rows, k int, w []float32, ldw, n int, c []float32, ldc int) bool {
+	if !simd || n%16 != 0 {
+		return false
+	}
+	for j := 0; j < n; j += 16 {
+		for r := 0; r < rows; {
+			t := tileFor(rows - r)
+			xp, wp, cp := &x[r*ldx], &w[j], &c[r*ldc+j]
+			switch t {
+			case 6:
+				gemm6x16F32(xp, ldx, wp, ldw, k, cp, ldc)
+			case 4:
+				gemm4x16F32(xp, ldx, wp, ldw, k, cp, ldc)
+			case 2:
+				gemm2x16F32(xp, ldx, wp, ldw, k, cp, ldc)
+			default:
+				gemm1x16F32(xp, ldx, wp, ldw, k, cp, ldc)
+			}
+			r += t
+		}
+	}
+	return true
+}

@@ -93,3 +93,45 @@ func BenchmarkGemm(b *testing.B) {
 	}
 	b.ReportMetric(2*rows*k*n*float64(b.N)/float64((cpuTime(b)-cpu0).Nanoseconds()), "cpu-GFLOPS")
 }
+
+// TestGemmStrided checks the strided product (the attention's) against
+// the float64 reference, on views into wider matrices.
+func TestGemmStrided(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, shape := range [][3]int{{1, 3, 16}, {8, 64, 16}, {13, 128, 64}, {60, 60, 128}, {5, 7, 9}} {
+		rows, k, n := shape[0], shape[1], shape[2]
+		ldx, ldw, ldc := k+5, n+16, n+32
+		x := make([]float32, rows*ldx)
+		w := make([]float32, k*ldw)
+		c := make([]float32, rows*ldc)
+		for _, s := range [][]float32{x, w, c} {
+			for i := range s {
+				s[i] = float32(r.NormFloat64())
+			}
+		}
+		pack := func(src []float32, ld, rs, cs int) []float32 {
+			out := make([]float32, 0, rs*cs)
+			for i := range rs {
+				out = append(out, src[i*ld:i*ld+cs]...)
+			}
+			return out
+		}
+		want := gemmReference(pack(x, ldx, rows, k), rows, pack(w, ldw, k, n), k, n, pack(c, ldc, rows, n))
+		before := append([]float32(nil), c...)
+		gemmStrided(x, ldx, rows, k, w, ldw, n, c, ldc)
+		for i := range rows {
+			for j := range ldc {
+				got := c[i*ldc+j]
+				if j >= n {
+					if got != before[i*ldc+j] {
+						t.Fatalf("%v: wrote outside the view at [%d][%d]", shape, i, j)
+					}
+					continue
+				}
+				if w := want[i*n+j]; math.Abs(float64(got)-w) > 1e-3*(1+math.Abs(w)) {
+					t.Fatalf("%v: c[%d][%d] = %v, want %v", shape, i, j, got, w)
+				}
+			}
+		}
+	}
+}
