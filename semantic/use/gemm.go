@@ -25,18 +25,13 @@ func gemm(x []float32, rows int, m *matrix, c []float32) {
 				}
 			}
 		case m.i8 != nil:
-			// Per-column scales: accumulate x·codes, then scale once.
-			acc := make([]float32, n)
 			for p, xv := range xi {
 				if xv == 0 {
 					continue
 				}
 				for j, q := range m.i8[p*n : p*n+n] {
-					acc[j] += xv * float32(q)
+					ci[j] += xv * float32(q) * m.scale[j]
 				}
-			}
-			for j, s := range m.scale {
-				ci[j] += acc[j] * s
 			}
 		default:
 			for p, xv := range xi {
@@ -49,23 +44,6 @@ func gemm(x []float32, rows int, m *matrix, c []float32) {
 			}
 		}
 	}
-}
-
-// dotGo is the portable dot product.
-func dotGo(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // axpyGo is the portable y += a·x.

@@ -33,35 +33,6 @@ func gemm2x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ld
 //go:noescape
 func gemm1x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
 
-// dotAVX is the dot product of a[:n] and b[:n]; n is a multiple of 8.
-//
-//go:noescape
-func dotAVX(a, b *float32, n int) float32
-
-// axpyAVX adds a·x[:n] to y[:n]; n is a multiple of 8.
-//
-//go:noescape
-func axpyAVX(a float32, x, y *float32, n int)
-
-// dot is the attention's dot product (len(a) a multiple of 8, b as long).
-func dot(a, b []float32) float32 {
-	if !simd {
-		return dotGo(a, b)
-	}
-	_ = b[:len(a)]
-	return dotAVX(&a[0], &b[0], len(a))
-}
-
-// axpy adds a·x to y (len(x) a multiple of 8, y as long).
-func axpy(a float32, x, y []float32) {
-	if !simd {
-		axpyGo(a, x, y)
-		return
-	}
-	_ = y[:len(x)]
-	axpyAVX(a, &x[0], &y[0], len(x))
-}
-
 func useCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 func useXGETBV() (eax, edx uint32)

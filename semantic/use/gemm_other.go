@@ -5,10 +5,6 @@ package use
 // gemmSIMD has no kernel here; the pure-Go loop runs.
 func gemmSIMD(x []float32, rows int, m *matrix, c []float32) bool { return false }
 
-func dot(a, b []float32) float32 { return dotGo(a, b) }
-
-func axpy(a float32, x, y []float32) { axpyGo(a, x, y) }
-
 func gemmStridedSIMD(x []float32, ldx, rows, k int, w []float32, ldw, n int, c []float32, ldc int) bool {
 	return false
 }

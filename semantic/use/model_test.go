@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 const (
@@ -173,4 +174,27 @@ func BenchmarkEmbedParallel(b *testing.B) {
 			m.EmbedOne(shortQuestion)
 		}
 	})
+}
+
+// TestLoadAliasesEmbeddedFile: the weights are read in place from the
+// embedded file, not copied to the heap.
+func TestLoadAliasesEmbeddedFile(t *testing.T) {
+	m, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(modelFile)))
+	hi := lo + uintptr(len(modelFile))
+	for name, p := range map[string]unsafe.Pointer{
+		"embeddings": unsafe.Pointer(&m.emb.f16[0]),
+		"ffn1":       unsafe.Pointer(&m.layers[1].ffn1.w.f16[0]),
+		"ffn1 bias":  unsafe.Pointer(&m.layers[1].ffn1.b[0]),
+	} {
+		if a := uintptr(p); a < lo || a >= hi {
+			t.Errorf("%s was copied out of the embedded file", name)
+		}
+	}
+	if m.Storage() != "f16" {
+		t.Errorf("embedded storage %s, want f16", m.Storage())
+	}
 }
