@@ -18,7 +18,7 @@ const (
 	maxTokens = 128
 	// chunkTokens bounds the tokens of one forward pass, and so the scratch
 	// memory, however many texts a call passes.
-	chunkTokens = 1024
+	chunkTokens = 512
 	// parallelTokens is the least work worth a goroutine of its own.
 	parallelTokens = 128
 )
