@@ -28,6 +28,7 @@ var metrics = struct {
 	semLookups     *prometheus.CounterVec
 	embedDuration  *prometheus.HistogramVec
 	bestSimilarity *prometheus.HistogramVec
+	semVetoes      *prometheus.CounterVec
 	semStores      prometheus.Collector
 
 	rlDecisions   *prometheus.CounterVec
@@ -87,6 +88,10 @@ var metrics = struct {
 		Help:    "Best cosine similarity found per semantic lookup, hit or not: the score distribution to tune the threshold by.",
 		Buckets: prometheus.LinearBuckets(0.05, 0.05, 20),
 	}, []string{"cache"}),
+	semVetoes: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_semantic_vetoes_total",
+		Help: "Semantic matches above the threshold that a guard refused (a miss), by guard: negation, number, identifier, contrast (opposite or sibling words), substitution (one content word swapped).",
+	}, []string{"cache", "guard"}),
 	semStores: semanticCollector{},
 
 	rlDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -153,7 +158,7 @@ func registerMetrics(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
 		metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches,
 		metrics.tierRequests, metrics.tierDuration, metrics.fallbacks, metrics.breakerTransitions, metrics.breakers,
-		metrics.semLookups, metrics.embedDuration, metrics.bestSimilarity, metrics.semStores,
+		metrics.semLookups, metrics.embedDuration, metrics.bestSimilarity, metrics.semVetoes, metrics.semStores,
 		metrics.rlDecisions, metrics.rlTokens, metrics.rlRedisErrors, metrics.redisUp, metrics.rlZones,
 		metrics.splitDuration, metrics.experiments,
 	} {
@@ -226,6 +231,7 @@ func (m *tierMetrics) observe(o breaker.Outcome, d time.Duration) {
 type semanticMetrics struct {
 	hits, misses, skipped, errors prometheus.Counter
 	embedDuration, bestSimilarity prometheus.Observer
+	vetoes                        map[semantic.Guard]prometheus.Counter
 }
 
 func newSemanticMetrics(name string) semanticMetrics {
@@ -236,7 +242,18 @@ func newSemanticMetrics(name string) semanticMetrics {
 		errors:         metrics.semLookups.WithLabelValues(name, "error"),
 		embedDuration:  metrics.embedDuration.WithLabelValues(name),
 		bestSimilarity: metrics.bestSimilarity.WithLabelValues(name),
+		vetoes:         vetoCounters(name),
 	}
+}
+
+// vetoCounters resolves every guard's series at once, so each shows (at 0)
+// before its first veto.
+func vetoCounters(name string) map[semantic.Guard]prometheus.Counter {
+	m := make(map[semantic.Guard]prometheus.Counter, len(semantic.Guards))
+	for _, g := range semantic.Guards {
+		m[g] = metrics.semVetoes.WithLabelValues(name, string(g))
+	}
+	return m
 }
 
 var (

@@ -85,16 +85,30 @@ func TestSemanticNeedsEverythingElseEqual(t *testing.T) {
 
 func TestSemanticGuards(t *testing.T) {
 	_, upstream := startMock(t, mockupstream.Options{})
-	p := startCaddy(t, semanticSite(upstream, ""))
+	// A low threshold, so every pair is similar enough and only a guard
+	// can refuse it.
+	p := startCaddy(t, semanticSite(upstream, "{\n\t\t\tthreshold 0.5\n\t\t}"))
 	client := newClient(p, "k")
-	for _, pair := range [][2]string{
-		{"Show me the top 5 results for cheap flights to Paris", "Show me the top 10 results for cheap flights to Paris"},
-		{"Is it safe to delete the cache folder on my laptop?", "Is it not safe to delete the cache folder on my laptop?"},
-		{"What does error code ERR-4012 mean in the billing API?", "What does error code ERR-4013 mean in the billing API?"},
+	vetoes := map[string]func() float64{}
+	for _, g := range []string{"number", "negation", "identifier", "contrast", "substitution"} {
+		vetoes[g] = p.counter("ragproxy_semantic_vetoes_total", `cache="semantic_test"`, `guard="`+g+`"`)
+	}
+	for _, c := range []struct{ guard, a, b string }{
+		{"number", "Show me the top 5 results for cheap flights to Paris", "Show me the top 10 results for cheap flights to Paris"},
+		{"negation", "Is it safe to delete the cache folder on my laptop?", "Is it not safe to delete the cache folder on my laptop?"},
+		{"number", "What does error code ERR-4012 mean in the billing API?", "What does error code ERR-4013 mean in the billing API?"},
+		{"identifier", "Is gpt-4o good at writing SQL queries for reports?", "Is gpt-4 good at writing SQL queries for reports?"},
+		{"contrast", "Should I enable two-factor authentication on my account?", "Should I disable two-factor authentication on my account?"},
+		{"contrast", "What is the daily request quota of the free plan?", "What is the monthly request quota of the free plan?"},
+		{"substitution", "Can I pay for my order with Klarna at checkout?", "Can I pay for my order with Affirm at checkout?"},
 	} {
-		ask(t, client, chatParams(pair[0]))
-		if _, r := ask(t, client, chatParams(pair[1])); r.Header.Get("X-Cache") != "MISS" {
-			t.Errorf("%q after %q: X-Cache = %q, want MISS", pair[1], pair[0], r.Header.Get("X-Cache"))
+		before := vetoes[c.guard]()
+		ask(t, client, chatParams(c.a))
+		if _, r := ask(t, client, chatParams(c.b)); r.Header.Get("X-Cache") != "MISS" {
+			t.Errorf("%q after %q: X-Cache = %q, want MISS", c.b, c.a, r.Header.Get("X-Cache"))
+		}
+		if vetoes[c.guard]() != before+1 {
+			t.Errorf("%q after %q: ragproxy_semantic_vetoes_total{guard=%q} went from %v to %v, want one more", c.b, c.a, c.guard, before, vetoes[c.guard]())
 		}
 	}
 	// very short questions never match by meaning

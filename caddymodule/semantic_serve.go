@@ -77,6 +77,9 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 		sm.bestSimilarity.Observe(float64(best))
 	}
 	if !hit {
+		if match.Vetoed != semantic.GuardNone {
+			sm.vetoes[match.Vetoed].Inc()
+		}
 		sm.misses.Inc()
 		return nil, ""
 	}

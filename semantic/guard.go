@@ -1,6 +1,7 @@
 package semantic
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -44,7 +45,35 @@ func TooShort(query string) bool {
 	return chars < MinQueryChars || words < MinQueryWords
 }
 
-// Compatible reports whether two queries may be treated as the same question: false when they differ in numbers (e.g. "top 5" vs "top 10", "2023" vs "2024"), identifiers/codes (tokens mixing letters and digits or with - _ . / like "ERR-42", "v2", "gpt-4o", "order #123"), or negation (one has not/no/never/n't/without/none/cannot and the other does not, by count parity).
+// Guard names the guard that vetoed a match, for metrics and tests.
+type Guard string
+
+// The guards, in the order Veto tries them.
+const (
+	GuardNone         Guard = ""
+	GuardNegation     Guard = "negation"
+	GuardNumber       Guard = "number"
+	GuardIdentifier   Guard = "identifier"
+	GuardContrast     Guard = "contrast"
+	GuardSubstitution Guard = "substitution"
+)
+
+// Guards lists every guard, for metrics that count each one.
+var Guards = []Guard{GuardNegation, GuardNumber, GuardIdentifier, GuardContrast, GuardSubstitution}
+
+// Compatible reports whether two queries may be treated as the same
+// question: Veto finds no guard against it.
+func Compatible(a, b string) bool { return Veto(a, b) == GuardNone }
+
+// Veto returns the first guard that tells queries a and b apart, or
+// GuardNone. The guards are:
+//   - number, identifier, negation: the two differ in numbers (e.g. "top 5"
+//     vs "top 10", "2023" vs "2024"), identifiers/codes (tokens mixing
+//     letters and digits or with - _ . / like "ERR-42", "v2", "gpt-4o",
+//     "order #123"), or negation (one has not/no/never/n't/without/none/
+//     cannot and the other does not, by count parity);
+//   - contrast and substitution: the two swap a word for its opposite or
+//     sibling, or swap exactly one content word (see contrast.go).
 //
 // In detail, comparing lowercased text:
 //   - numbers: the sets of numbers must be equal; a number is a run of
@@ -67,21 +96,24 @@ func TooShort(query string) bool {
 //     ("don't", "dont", "can’t"); "or not" and "or why not" are not
 //     negations.
 //
-// Compatible is symmetric.
-func Compatible(a, b string) bool {
-	return guardAnalyze(a).compatible(guardAnalyze(b))
+// Veto is symmetric.
+func Veto(a, b string) Guard {
+	return guardAnalyze(a).veto(guardAnalyze(b))
 }
 
-// compatible is Compatible on analysed queries, so a cached question is
-// analysed once, when it is stored, not on every lookup.
-func (ga guardFacts) compatible(gb guardFacts) bool {
+// veto is Veto on analysed queries, so a cached question is analysed once,
+// when it is stored, not on every lookup.
+func (ga guardFacts) veto(gb guardFacts) Guard {
 	if ga.neg%2 != gb.neg%2 {
-		return false
+		return GuardNegation
 	}
 	if !guardSameSet(ga.nums, gb.nums) {
-		return false
+		return GuardNumber
 	}
-	return guardIDsIn(ga.ids, gb.words) && guardIDsIn(gb.ids, ga.words)
+	if !guardIDsIn(ga.ids, gb.words) || !guardIDsIn(gb.ids, ga.words) {
+		return GuardIdentifier
+	}
+	return contrastVeto(ga.tokens, gb.tokens)
 }
 
 // guardFacts is what Compatible compares of one query.
@@ -90,6 +122,10 @@ type guardFacts struct {
 	ids   []string // identifiers without their separators
 	words []string // the words, split at any separator, apostrophes dropped
 	neg   int      // negations
+	// tokens are the words of letters only, neither negations nor
+	// numbers (other guards own those), with their stems.
+	tokens  []guardToken
+	content []string // stems of the content words, each once
 }
 
 var guardNumberWords = map[string]string{
@@ -157,9 +193,22 @@ func guardAnalyze(s string) guardFacts {
 				g.neg++
 			}
 			g.words = append(g.words, w)
+			if !negation && guardNumberWords[w] == "" && strings.IndexFunc(w, unicode.IsDigit) < 0 {
+				g.addToken(w)
+			}
 		}
 	}
 	return g
+}
+
+// addToken adds word w to g's tokens, and its stem to g's content stems if
+// it is not a function word.
+func (g *guardFacts) addToken(w string) {
+	t := guardToken{word: w, stem: Stem(w), content: !functionWords[w]}
+	g.tokens = append(g.tokens, t)
+	if t.content && !slices.Contains(g.content, t.stem) {
+		g.content = append(g.content, t.stem)
+	}
 }
 
 // numbers adds the digit runs of tok to g.nums.

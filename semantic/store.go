@@ -18,6 +18,9 @@ type Match struct {
 	Key   string  // the exact cache key of the cached answer
 	Query string  // the cached question
 	Score float32 // cosine similarity
+	// Vetoed names the guard that refused a cached question similar
+	// enough to match, when one did (the lookup is then a miss).
+	Vetoed Guard
 }
 
 // Store maps questions to exact cache keys by meaning, inside scopes: a
@@ -53,8 +56,8 @@ func (s *Store) Config() StoreConfig {
 }
 
 // Lookup returns the cached question in scope most similar to query, if it
-// reaches threshold and passes the guards (same numbers, identifiers and
-// negation). best is the best similarity seen, hit or not (0 when the scope
+// reaches threshold and passes the guards (Veto); a match the guards
+// refuse is returned with its Vetoed guard and ok false. best is the best similarity seen, hit or not (0 when the scope
 // is empty), for the score histogram.
 func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, now time.Time) (m Match, best float32, ok bool) {
 	s.mu.Lock()
@@ -71,8 +74,11 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 	s.mu.Lock()
 	e, live := s.entries[id]
 	s.mu.Unlock()
-	if !live || score < threshold || !guardAnalyze(query).compatible(e.facts) {
+	if !live || score < threshold {
 		return Match{}, score, false
+	}
+	if g := guardAnalyze(query).veto(e.facts); g != GuardNone {
+		return Match{Vetoed: g}, score, false
 	}
 	return Match{Key: e.key, Query: e.query, Score: score}, score, true
 }

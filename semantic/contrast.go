@@ -1,0 +1,404 @@
+package semantic
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"strings"
+	"sync"
+)
+
+// The contrast guard vetoes a match between two questions that swap a word
+// for one that changes the answer: "Should I enable two-factor
+// authentication?" and "Should I disable two-factor authentication?";
+// "daily quota" and "monthly quota"; "Python" and "Ruby". Sentence
+// embeddings score such pairs as high as true paraphrases (higher, often),
+// so no threshold can tell them apart; words can.
+//
+// It compares the two questions' word stems. Words only one side has are
+// the difference; swapping question words ("how do" / "how can", "what" /
+// "which"), reordering, inflecting or adding words vetoes nothing. Then:
+//
+//   - contrast: a word of one side and a word of the other are opposites or
+//     siblings: antonyms in WordNet, a pair of contrast_words.txt (written
+//     by hand: directions, periods, units, plan tiers, roles, platforms…),
+//     or the same word with opposite prefixes ("enable"/"disable",
+//     "upload"/"download", "import"/"export", "login"/"logout");
+//   - substitution: after setting aside pairs that mean the same (WordNet
+//     synonyms in a sense its tagged corpus saw, irregular inflections,
+//     derivations and abbreviations "pay"/"payment", "env"/"environment",
+//     contrast_words.txt's "=" lines, and swaps Quora's duplicate labels
+//     show to keep the meaning, quora_same.txt), exactly one content word
+//     of one side stands where exactly one of the other side stood, and
+//     the two are not both verbs, adjectives or adverbs. A single swapped
+//     name of a thing is how one-word contrasts look that no lexicon lists
+//     ("Klarna"/"Affirm", "shoes"/"jackets"); true paraphrases rarely
+//     differ by one unknown noun.
+//
+// Both were measured on Quora Question Pairs and the hand-written pairs of
+// bench/semantic (BENCHMARKS.md).
+
+//go:embed contrast_words.txt
+var contrastWordsFile string
+
+//go:embed wordnet.txt.gz
+var wordnetFile []byte
+
+//go:embed quora_same.txt
+var quoraSameFile string
+
+// lexicon holds pairs of stems, each pair ordered.
+type lexicon struct {
+	contrast map[[2]string]bool
+	same     map[[2]string]bool
+	learned  map[[2]string]bool // swaps Quora's labels show to keep the meaning
+	action   map[string]bool    // stems of words used mostly as verbs, adjectives or adverbs
+}
+
+var (
+	lexOnce sync.Once
+	lex     *lexicon
+)
+
+func theLexicon() *lexicon {
+	lexOnce.Do(func() {
+		lex = loadLexicon(contrastWordsFile, wordnetFile)
+		lex.learned = readPairs(quoraSameFile, lex.contrast)
+	})
+	return lex
+}
+
+// readPairs reads lines "a b …" of stems (text after '#' is a comment),
+// leaving out the pairs in except.
+func readPairs(text string, except map[[2]string]bool) map[[2]string]bool {
+	m := map[[2]string]bool{}
+	for _, line := range strings.Split(text, "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if f := strings.Fields(line); len(f) >= 2 {
+			if p := stemPair(f[0], f[1]); !except[p] {
+				m[p] = true
+			}
+		}
+	}
+	return m
+}
+
+func stemPair(a, b string) [2]string {
+	if a > b {
+		a, b = b, a
+	}
+	return [2]string{a, b}
+}
+
+func loadLexicon(curated string, wordnetGz []byte) *lexicon {
+	l := &lexicon{contrast: map[[2]string]bool{}, same: map[[2]string]bool{}, action: map[string]bool{}}
+	zr, err := gzip.NewReader(bytes.NewReader(wordnetGz))
+	if err != nil {
+		panic("semantic: embedded wordnet.txt.gz: " + err.Error())
+	}
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == "~" {
+			l.action[f[1]] = true
+		}
+		if len(f) != 3 {
+			continue
+		}
+		switch f[0] {
+		case "!":
+			l.contrast[stemPair(f[1], f[2])] = true
+		case "=":
+			l.same[stemPair(f[1], f[2])] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		panic("semantic: embedded wordnet.txt.gz: " + err.Error())
+	}
+	// The hand-written lines come last: they override WordNet.
+	for _, line := range strings.Split(curated, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "="); ok {
+			ws := stems(strings.Fields(rest))
+			for i := range ws {
+				for j := i + 1; j < len(ws); j++ {
+					if ws[i] != ws[j] {
+						p := stemPair(ws[i], ws[j])
+						l.same[p] = true
+						delete(l.contrast, p)
+					}
+				}
+			}
+			continue
+		}
+		groups := strings.Split(line, "|")
+		if len(groups) == 1 {
+			ws := stems(strings.Fields(line))
+			for i := range ws {
+				for j := i + 1; j < len(ws); j++ {
+					l.setContrast(ws[i], ws[j])
+				}
+			}
+			continue
+		}
+		for i, g := range groups {
+			for _, h := range groups[i+1:] {
+				for _, a := range stems(strings.Fields(g)) {
+					for _, b := range stems(strings.Fields(h)) {
+						l.setContrast(a, b)
+					}
+				}
+			}
+		}
+	}
+	return l
+}
+
+func (l *lexicon) setContrast(a, b string) {
+	if a == b {
+		return
+	}
+	p := stemPair(a, b)
+	l.contrast[p] = true
+	delete(l.same, p)
+}
+
+func stems(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = Stem(w)
+	}
+	return out
+}
+
+// contrastPrefixes are pairs of prefixes (and suffixes) that turn a word
+// into its opposite when swapped: "upload"/"download", "inbound"/
+// "outbound", "import"/"export", "encrypt"/"decrypt", "login"/"logout".
+var contrastPrefixes = [][2]string{
+	{"up", "down"}, {"in", "out"}, {"im", "ex"}, {"in", "ex"}, {"en", "de"},
+	{"en", "dis"}, {"in", "de"}, {"pre", "post"}, {"over", "under"},
+	{"max", "min"}, {"inter", "intra"}, {"a", "de"}, {"as", "des"},
+	{"im", "de"}, {"pro", "anti"}, {"pro", "con"}, {"on", "off"},
+}
+
+var contrastSuffixes = [][2]string{{"in", "out"}, {"on", "off"}, {"up", "down"}, {"ful", "less"}}
+
+// negatingPrefixes make a word's opposite: "able"/"unable",
+// "connect"/"disconnect", "install"/"uninstall", "activate"/"deactivate".
+var negatingPrefixes = []string{"un", "dis", "de", "non", "non-", "anti", "in", "im", "il", "ir", "mis"}
+
+// opposite reports whether words a and b (lowercase, whole) are each
+// other's opposite by their prefixes or suffixes.
+func opposite(a, b string) bool {
+	const minRoot = 3
+	for _, p := range negatingPrefixes {
+		if r, ok := strings.CutPrefix(a, p); ok && r == b && len(r) >= minRoot {
+			return true
+		}
+		if r, ok := strings.CutPrefix(b, p); ok && r == a && len(r) >= minRoot {
+			return true
+		}
+	}
+	for _, pp := range contrastPrefixes {
+		for _, x := range [][2]string{{a, b}, {b, a}} {
+			ra, oka := strings.CutPrefix(x[0], pp[0])
+			rb, okb := strings.CutPrefix(x[1], pp[1])
+			if oka && okb && ra == rb && len(ra) >= minRoot {
+				return true
+			}
+		}
+	}
+	for _, ss := range contrastSuffixes {
+		for _, x := range [][2]string{{a, b}, {b, a}} {
+			ra, oka := strings.CutSuffix(x[0], ss[0])
+			rb, okb := strings.CutSuffix(x[1], ss[1])
+			if oka && okb && ra == rb && len(ra) >= minRoot {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// guardToken is a word of a question with its stem.
+type guardToken struct {
+	word, stem string
+	content    bool // not a function word
+}
+
+// contrastVeto returns the guard that tells a and b apart by their words,
+// or GuardNone.
+func contrastVeto(a, b []guardToken) Guard {
+	g, _, _ := contrastSwap(a, b, true)
+	return g
+}
+
+// SwapEvidence reports, for lexgen's learning from labelled pairs, the
+// content words a and b swap when they differ by exactly one such swap,
+// ignoring what was learned before.
+func SwapEvidence(a, b string) (x, y string, ok bool) {
+	g, x, y := contrastSwap(guardAnalyze(a).tokens, guardAnalyze(b).tokens, false)
+	return x, y, g == GuardSubstitution
+}
+
+// contrastSwap is contrastVeto, also returning the swapped stems of a
+// substitution; learned says whether swaps learned from Quora count as
+// keeping the meaning.
+func contrastSwap(a, b []guardToken, learned bool) (g Guard, x, y string) {
+	l := theLexicon()
+	if reversed(l, a, b) {
+		return GuardContrast, "", ""
+	}
+	onlyA, onlyB := tokenDiff(a, b), tokenDiff(b, a)
+	if len(onlyA) == 0 || len(onlyB) == 0 {
+		return GuardNone, "", "" // nothing swapped: reordered, inflected, or words added
+	}
+	for _, x := range onlyA {
+		for _, y := range onlyB {
+			if l.contrast[stemPair(x.stem, y.stem)] || opposite(x.word, y.word) {
+				return GuardContrast, x.stem, y.stem
+			}
+		}
+	}
+	// Set aside pairs that mean the same; what is left was swapped.
+	usedB := make([]bool, len(onlyB))
+	var swappedA, swappedB int
+	for _, t := range onlyA {
+		if !t.content {
+			continue
+		}
+		same := false
+		for j, u := range onlyB {
+			if !usedB[j] && u.content && sameMeaning(l, t, u, learned) {
+				usedB[j], same = true, true
+				break
+			}
+		}
+		if !same {
+			swappedA++
+			x = t.stem
+		}
+	}
+	for j, u := range onlyB {
+		if u.content && !usedB[j] {
+			swappedB++
+			y = u.stem
+		}
+	}
+	// Two verbs, adjectives or adverbs swapped are more often a rewording
+	// ("offer"/"provide", "usually"/"typically") than a different question:
+	// on Quora's pairs, vetoing them too would refuse about as many
+	// duplicates as non-duplicates (BENCHMARKS.md). Their opposites are in
+	// the lexicon.
+	if swappedA == 1 && swappedB == 1 && !(l.action[x] && l.action[y]) {
+		return GuardSubstitution, x, y
+	}
+	return GuardNone, "", ""
+}
+
+func sameMeaning(l *lexicon, x, y guardToken, learned bool) bool {
+	p := stemPair(x.stem, y.stem)
+	if l.same[p] || learned && l.learned[p] {
+		return true
+	}
+	// A word and its derivation: "pay"/"payment", "config"/"configuration".
+	// Not agent nouns ("payer"/"payee"): those differ.
+	short, long := x.stem, y.stem
+	if len(short) > len(long) {
+		short, long = long, short
+	}
+	ext, ok := strings.CutPrefix(long, short)
+	// An abbreviation ("env"/"environment", "docs"/"documentation") leaves
+	// at least three letters; an agent noun ("payer"/"payee") fewer.
+	return ok && len(short) >= 3 && (derivationSuffixes[ext] || len(ext) >= 3)
+}
+
+// derivationSuffixes turn a word into another form of the same thing,
+// where the stemmer leaves them on.
+var derivationSuffixes = wordSet("ment ments ion ions ation ations ur ure ing ings al ali ity iti ness anc enc ance ence ive iv age ed s es ly")
+
+// reversed reports whether a and b hold the same two contrasting words in
+// opposite orders: "from monthly to annual billing" and "from annual to
+// monthly billing", "convert USD to EUR" and "convert EUR to USD".
+// A symmetric relation ("the difference between X and Y", "X vs Y") reads
+// the same both ways.
+func reversed(l *lexicon, a, b []guardToken) bool {
+	if symmetric(a) || symmetric(b) {
+		return false
+	}
+	first := func(ts []guardToken, s string) int {
+		for i, t := range ts {
+			if t.stem == s {
+				return i
+			}
+		}
+		return -1
+	}
+	for i, x := range a {
+		if first(a, x.stem) != i {
+			continue
+		}
+		for j, y := range a[i+1:] {
+			if first(a, y.stem) != i+1+j || !l.contrast[stemPair(x.stem, y.stem)] {
+				continue
+			}
+			bx, by := first(b, x.stem), first(b, y.stem)
+			if bx >= 0 && by >= 0 && bx > by {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func symmetric(ts []guardToken) bool {
+	for _, t := range ts {
+		switch t.stem {
+		case "between", "vs", "versus", "compar", "differ", "comparison":
+			return true
+		}
+	}
+	return false
+}
+
+// tokenDiff returns the tokens of a whose stem b lacks, each stem once.
+func tokenDiff(a, b []guardToken) []guardToken {
+	var out []guardToken
+next:
+	for i, x := range a {
+		for _, y := range b {
+			if x.stem == y.stem {
+				continue next
+			}
+		}
+		for _, y := range a[:i] {
+			if x.stem == y.stem {
+				continue next
+			}
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// ContrastWords returns the first pair of words of a and b that the
+// contrast guard finds opposed, for bench/semantic's evidence tables.
+func ContrastWords(a, b string) (string, string) {
+	ta, tb := guardAnalyze(a).tokens, guardAnalyze(b).tokens
+	l := theLexicon()
+	if reversed(l, ta, tb) {
+		return "(order)", ""
+	}
+	for _, x := range tokenDiff(ta, tb) {
+		for _, y := range tokenDiff(tb, ta) {
+			if l.contrast[stemPair(x.stem, y.stem)] || opposite(x.word, y.word) {
+				return x.word, y.word
+			}
+		}
+	}
+	return "", ""
+}
