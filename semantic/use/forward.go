@@ -17,6 +17,7 @@ type scratch struct {
 	textLens                   []int
 	ids                        []int32 // one forward pass's
 	lens                       []int
+	ways                       int // goroutines a product may use
 	x0, h, qkv, att, y, f, out []float32
 	pooled, fMean              []float32
 	probs, kt                  []float32
@@ -49,7 +50,7 @@ func (m *Model) forward(s *scratch, ids []int32, lens []int, out [][]float32) {
 	l0.attention(s, x0, rows, y)
 	f := l0.ffnHidden(s, y, rows)
 	addBias(y, rows, l0.ffn2.b)
-	gemm(f, rows, &l0.ffn2.w, y)
+	gemm(s.ways, f, rows, &l0.ffn2.w, y)
 
 	// Layer 1's last product is linear and only its mean over each text
 	// is used, so it runs once per text on the mean of its inputs:
@@ -66,12 +67,12 @@ func (m *Model) forward(s *scratch, ids []int32, lens []int, out [][]float32) {
 	}
 	fMean := zeroed(&s.fMean, bRows*ffnDim)
 	meanRows(fMean, f, s.lens, ffnDim)
-	gemm(fMean, bRows, &l1.ffn2.w, pooled)
+	gemm(s.ways, fMean, bRows, &l1.ffn2.w, pooled)
 
 	// tanh_layer_0 and L2 normalisation.
 	res := zeroed(&s.out, bRows*modelDim)
 	fillBias(res, b, m.head.b)
-	gemm(pooled, bRows, &m.head.w, res)
+	gemm(s.ways, pooled, bRows, &m.head.w, res)
 	for i := range b {
 		r := res[i*modelDim : (i+1)*modelDim]
 		var ss float32
@@ -136,15 +137,15 @@ func (l *layer) attention(s *scratch, x []float32, rows int, y []float32) {
 	layerNorm(h, x, rows, in, l.attnLN)
 	qkv := zeroed(&s.qkv, rows*3*in)
 	fillBias(qkv, rows, l.qkv.b)
-	gemm(h, rows, &l.qkv.w, qkv)
+	gemm(s.ways, h, rows, &l.qkv.w, qkv)
 	att := zeroed(&s.att, rows*in)
 	l.attend(s, qkv, att)
 	if l.adjust != nil {
 		fillBias(y, rows, l.adjust.b)
-		gemm(x, rows, &l.adjust.w, y)
+		gemm(s.ways, x, rows, &l.adjust.w, y)
 	}
 	addBias(y, rows, l.out.b)
-	gemm(att, rows, &l.out.w, y)
+	gemm(s.ways, att, rows, &l.out.w, y)
 }
 
 // ffnHidden returns the FFN's hidden activations relu(LN(y)·W1 + b1),
@@ -154,7 +155,7 @@ func (l *layer) ffnHidden(s *scratch, y []float32, rows int) []float32 {
 	layerNorm(h, y, rows, modelDim, l.ffnLN)
 	f := zeroed(&s.f, rows*ffnDim)
 	fillBias(f, rows, l.ffn1.b)
-	gemm(h, rows, &l.ffn1.w, f)
+	gemm(s.ways, h, rows, &l.ffn1.w, f)
 	for i, v := range f {
 		f[i] = max(v, 0)
 	}

@@ -68,18 +68,18 @@ const (
 	kBand     = 256
 )
 
-// gemmSIMD runs gemm with the kernels; false when they cannot run or the
+// gemmSIMD runs gemmCols with the kernels; false when they cannot run or the
 // storage has none (int8 is measured, not shipped).
-func gemmSIMD(x []float32, rows int, m *matrix, c []float32) bool {
+func gemmSIMD(x []float32, rows int, m *matrix, c []float32, j0, j1 int) bool {
 	k, n := m.rows, m.cols
-	if !simd || n%16 != 0 || m.i8 != nil || rows == 0 {
+	if !simd || n%16 != 0 || j0%16 != 0 || j1%16 != 0 || m.i8 != nil || rows == 0 {
 		return false
 	}
 	for r0 := 0; r0 < rows; r0 += blockRows {
 		r1 := min(rows, r0+blockRows)
 		for p := 0; p < k; p += kBand {
 			kb := min(kBand, k-p)
-			for j := 0; j < n; j += 16 {
+			for j := j0; j < j1; j += 16 {
 				for r := r0; r < r1; {
 					t := tileFor(r1 - r)
 					xp, cp := &x[r*k+p], &c[r*n+j]

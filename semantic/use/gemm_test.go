@@ -25,7 +25,7 @@ func gemmReference(x []float32, rows int, w []float32, k, n int, c []float32) []
 // storage against a float64 reference, on shapes with several blocks.
 func TestGemm(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, shape := range [][3]int{{1, 5, 16}, {2, 7, 32}, {3, 300, 16}, {5, 16, 48}, {6, 1, 16}, {7, 64, 16}, {12, 256, 48}, {53, 600, 32}, {60, 64, 32}} {
+	for _, shape := range [][3]int{{1, 5, 16}, {2, 7, 32}, {3, 300, 16}, {5, 16, 48}, {6, 1, 16}, {7, 64, 16}, {12, 256, 48}, {53, 600, 32}, {60, 64, 32}, {64, 512, 1536}} {
 		rows, k, n := shape[0], shape[1], shape[2]
 		x := make([]float32, rows*k)
 		for i := range x {
@@ -45,11 +45,13 @@ func TestGemm(t *testing.T) {
 			f16[i] = f32ToF16ForTest(v)
 		}
 		for _, m := range []matrix{{rows: k, cols: n, f32: w}, {rows: k, cols: n, f16: f16}} {
-			c := append([]float32(nil), c0...)
-			gemm(x, rows, &m, c)
-			for i, v := range c {
-				if math.Abs(float64(v)-want[i]) > 1e-3*(1+math.Abs(want[i])) {
-					t.Fatalf("%s %v: c[%d] = %v, want %v", m.storage(), shape, i, v, want[i])
+			for _, ways := range []int{1, 3} {
+				c := append([]float32(nil), c0...)
+				gemm(ways, x, rows, &m, c)
+				for i, v := range c {
+					if math.Abs(float64(v)-want[i]) > 1e-3*(1+math.Abs(want[i])) {
+						t.Fatalf("%s %v ways %d: c[%d] = %v, want %v", m.storage(), shape, ways, i, v, want[i])
+					}
 				}
 			}
 		}
@@ -89,7 +91,7 @@ func BenchmarkGemm(b *testing.B) {
 	c := make([]float32, rows*n)
 	cpu0 := cpuTime(b)
 	for b.Loop() {
-		gemm(x, rows, &m, c)
+		gemm(1, x, rows, &m, c)
 	}
 	b.ReportMetric(2*rows*k*n*float64(b.N)/float64((cpuTime(b)-cpu0).Nanoseconds()), "cpu-GFLOPS")
 }

@@ -187,9 +187,12 @@ func (m *Model) Embed(texts []string) [][]float32 {
 	ids, lens := s.textIDs, s.textLens
 	parts := min(runtime.GOMAXPROCS(0), len(ids)/parallelTokens, len(texts))
 	if parts <= 1 {
+		// One run: its large products may use the other cores.
+		s.ways = runtime.GOMAXPROCS(0)
 		m.run(s, ids, lens, out)
 		return out
 	}
+	s.ways = 1
 	// Contiguous runs of texts with about equal token counts; the last
 	// runs on this goroutine.
 	var wg sync.WaitGroup
@@ -203,6 +206,7 @@ func (m *Model) Embed(texts []string) [][]float32 {
 		pl, po := lens[first:i+1], out[first:i+1]
 		wg.Go(func() {
 			s := m.bufs.Get().(*scratch)
+			s.ways = 1
 			m.run(s, p, pl, po)
 			m.bufs.Put(s)
 		})
