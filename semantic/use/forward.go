@@ -33,15 +33,15 @@ func zeroed(b *[]float32, n int) []float32 {
 	return *b
 }
 
-// padRows is the rows to compute for n: at least one, so an all-empty
+// atLeastOneRow is the rows to compute for n: at least one, so an all-empty
 // batch still runs (and gives the graph's vector for no tokens).
-func padRows(n int) int { return max(n, 1) }
+func atLeastOneRow(n int) int { return max(n, 1) }
 
 // forward embeds texts (their ids, concatenated, and lengths) into out.
 func (m *Model) forward(s *scratch, ids []int32, lens []int, out [][]float32) {
 	s.ids, s.lens = ids, lens
 	n, b := len(s.ids), len(s.lens)
-	rows, bRows := padRows(n), padRows(b)
+	rows, bRows := atLeastOneRow(n), atLeastOneRow(b)
 	x0 := zeroed(&s.x0, rows*embedDim)
 	m.embedTokens(s, x0)
 	y := zeroed(&s.y, rows*modelDim)
