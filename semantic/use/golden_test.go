@@ -91,5 +91,5 @@ func TestGolden(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("storage %s: cosine with the reference over %d sentences: min %.6f mean %.6f", m.Storage(), len(g), minCos, sum/float64(2*len(g)))
+	t.Logf("storage %s: cosine with the reference over %d sentences: min %.7f mean %.7f", m.Storage(), len(g), minCos, sum/float64(2*len(g)))
 }
