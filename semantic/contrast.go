@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -31,8 +32,11 @@ import (
 //     contrast_words.txt's "=" lines, and swaps Quora's duplicate labels
 //     show to keep the meaning, quora_same.txt), exactly one content word
 //     of one side stands where exactly one of the other side stood, and
-//     the two are not both verbs, adjectives or adverbs. A single swapped
-//     name of a thing is how one-word contrasts look that no lexicon lists
+//     the two are not both verbs, adjectives or adverbs; or names of
+//     things are swapped in questions that otherwise agree (at most four
+//     words differ, two content words shared); or two different words
+//     qualify the same word ("sales tax"/"income tax"). A swapped name of
+//     a thing is how one-word contrasts look that no lexicon lists
 //     ("Klarna"/"Affirm", "shoes"/"jackets"); true paraphrases rarely
 //     differ by one unknown noun.
 //
@@ -242,7 +246,7 @@ func contrastVeto(a, b []guardToken) Guard {
 // ignoring what was learned before.
 func SwapEvidence(a, b string) (x, y string, ok bool) {
 	g, x, y := contrastSwap(guardAnalyze(a).tokens, guardAnalyze(b).tokens, false)
-	return x, y, g == GuardSubstitution
+	return x, y, g == GuardSubstitution && x != "" && y != "" && oneSwap(a, b, x, y)
 }
 
 // contrastSwap is contrastVeto, also returning the swapped stems of a
@@ -266,7 +270,7 @@ func contrastSwap(a, b []guardToken, learned bool) (g Guard, x, y string) {
 	}
 	// Set aside pairs that mean the same; what is left was swapped.
 	usedB := make([]bool, len(onlyB))
-	var swappedA, swappedB int
+	var swappedA, swappedB, nounsA, nounsB int
 	for _, t := range onlyA {
 		if !t.content {
 			continue
@@ -281,20 +285,38 @@ func contrastSwap(a, b []guardToken, learned bool) (g Guard, x, y string) {
 		if !same {
 			swappedA++
 			x = t.stem
+			if !l.action[t.stem] {
+				nounsA++
+			}
 		}
 	}
 	for j, u := range onlyB {
 		if u.content && !usedB[j] {
 			swappedB++
 			y = u.stem
+			if !l.action[u.stem] {
+				nounsB++
+			}
 		}
 	}
-	// Two verbs, adjectives or adverbs swapped are more often a rewording
-	// ("offer"/"provide", "usually"/"typically") than a different question:
-	// on Quora's pairs, vetoing them too would refuse about as many
-	// duplicates as non-duplicates (BENCHMARKS.md). Their opposites are in
-	// the lexicon.
+	if swappedA == 0 || swappedB == 0 {
+		return GuardNone, "", ""
+	}
+	// Exactly one content word swapped, unless both are verbs, adjectives
+	// or adverbs: those are more often a rewording ("offer"/"provide",
+	// "usually"/"typically") than another question; on Quora's pairs
+	// vetoing them too refused about as many duplicates as non-duplicates
+	// (BENCHMARKS.md), and their opposites are in the lexicon.
 	if swappedA == 1 && swappedB == 1 && !(l.action[x] && l.action[y]) {
+		return GuardSubstitution, x, y
+	}
+	// Names of things swapped in questions that otherwise agree: a few
+	// words differ, a thing on each side, and at least two content words
+	// are shared ("pay the invoice with Visa"/"with Apple Pay").
+	if nounsA >= 1 && nounsB >= 1 && swappedA+swappedB <= 4 && sharedContent(a, b) >= 2 {
+		return GuardSubstitution, x, y
+	}
+	if headSwap(l, a, b, onlyA, onlyB) {
 		return GuardSubstitution, x, y
 	}
 	return GuardNone, "", ""
@@ -320,6 +342,63 @@ func sameMeaning(l *lexicon, x, y guardToken, learned bool) bool {
 // derivationSuffixes turn a word into another form of the same thing,
 // where the stemmer leaves them on.
 var derivationSuffixes = wordSet("ment ments ion ions ation ations ur ure ing ings al ali ity iti ness anc enc ance ence ive iv age ed s es ly")
+
+// oneSwap reports whether x is the only content stem of a that b lacks, and
+// y the only one of b that a lacks.
+func oneSwap(a, b, x, y string) bool {
+	ca, cb := guardAnalyze(a).content, guardAnalyze(b).content
+	only := func(c, other []string) []string {
+		var out []string
+		for _, s := range c {
+			if !slices.Contains(other, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	oa, ob := only(ca, cb), only(cb, ca)
+	return len(oa) == 1 && len(ob) == 1 && oa[0] == x && ob[0] == y
+}
+
+// sharedContent counts the content words of a that b has too.
+func sharedContent(a, b []guardToken) int {
+	n := 0
+	for _, t := range a {
+		if t.content && slices.ContainsFunc(b, func(u guardToken) bool { return u.stem == t.stem }) {
+			n++
+		}
+	}
+	return n
+}
+
+// headSwap reports whether a word only a has and a word only b has stand
+// right before the same word of both: two kinds of one thing ("savings
+// account"/"checking account", "sales tax"/"income tax").
+func headSwap(l *lexicon, a, b, onlyA, onlyB []guardToken) bool {
+	next := func(ts []guardToken, stem string) string {
+		for i, t := range ts {
+			if t.stem == stem && i+1 < len(ts) && ts[i+1].content {
+				return ts[i+1].stem
+			}
+		}
+		return ""
+	}
+	for _, x := range onlyA {
+		if !x.content {
+			continue
+		}
+		h := next(a, x.stem)
+		if h == "" {
+			continue
+		}
+		for _, y := range onlyB {
+			if y.content && next(b, y.stem) == h && !(l.action[x.stem] && l.action[y.stem]) && !sameMeaning(l, x, y, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // reversed reports whether a and b hold the same two contrasting words in
 // opposite orders: "from monthly to annual billing" and "from annual to
@@ -365,7 +444,9 @@ func symmetric(ts []guardToken) bool {
 	return false
 }
 
-// tokenDiff returns the tokens of a whose stem b lacks, each stem once.
+// tokenDiff returns the tokens of a whose stem b lacks, each stem once. A
+// word written as one in one question and as two in the other ("NodeJS" /
+// "node.js", "checkout" / "check out") is in both.
 func tokenDiff(a, b []guardToken) []guardToken {
 	var out []guardToken
 next:
@@ -380,9 +461,33 @@ next:
 				continue next
 			}
 		}
+		if joinedIn(x.word, b) ||
+			i > 0 && hasWord(b, a[i-1].word+x.word) ||
+			i+1 < len(a) && hasWord(b, x.word+a[i+1].word) {
+			continue
+		}
 		out = append(out, x)
 	}
 	return out
+}
+
+// joinedIn reports whether w is two adjacent words of ts written as one.
+func joinedIn(w string, ts []guardToken) bool {
+	for i := 0; i+1 < len(ts); i++ {
+		if len(ts[i].word)+len(ts[i+1].word) == len(w) && ts[i].word+ts[i+1].word == w {
+			return true
+		}
+	}
+	return false
+}
+
+func hasWord(ts []guardToken, w string) bool {
+	for _, t := range ts {
+		if t.word == w {
+			return true
+		}
+	}
+	return false
 }
 
 // ContrastWords returns the first pair of words of a and b that the
