@@ -57,11 +57,12 @@ import (
 
 func main() {
 	data := flag.String("data", "../shared/data/semantic", "folder with qqp_pairs.jsonl.gz and llm_paraphrases.jsonl")
-	threshold := flag.Float64("threshold", semantic.DefaultLocalThreshold, "cosine threshold to report at")
-	dim := flag.Int("dim", 0, "Local embedder dimensions (0: the default)")
+	names := flag.String("embedders", strings.Join(evalEmbedderNames, ","), "embedders to evaluate, comma-separated: "+strings.Join(evalEmbedderNames, ", "))
+	threshold := flag.Float64("threshold", 0, "cosine threshold to report at (0: each embedder's default)")
 	seed := flag.Uint64("seed", 1, "random seed of the cache simulations")
+	detail := flag.Bool("detail", true, "print each embedder's full tables, not only the summary")
 	flag.Parse()
-	if err := run(*data, float32(*threshold), *dim, *seed, os.Stdout); err != nil {
+	if err := run(*data, strings.Split(*names, ","), float32(*threshold), *seed, *detail, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/semantic:", err)
 		os.Exit(1)
 	}
@@ -78,78 +79,175 @@ type evalPara struct {
 	Similar string `json:"similar"`
 }
 
-func run(dir string, threshold float32, dim int, seed uint64, w io.Writer) error {
-	start := time.Now()
-	pairs, err := evalReadJSONL[evalPair](filepath.Join(dir, "qqp_pairs.jsonl.gz"))
-	if err != nil {
-		return err
-	}
-	paras, err := evalReadJSONL[evalPara](filepath.Join(dir, "llm_paraphrases.jsonl"))
-	if err != nil {
-		return err
-	}
-	emb := semantic.NewLocal(dim)
-	fmt.Fprintf(w, "# Semantic cache evaluation: Local embedder\n\n")
-	fmt.Fprintf(w, "Local embedder, %d dimensions (%d bytes a cached vector); threshold %.2f; seed %d; data %s: %d QQP pairs, %d LLM paraphrases.\n\n",
-		emb.Dim(), 4*emb.Dim(), threshold, seed, dir, len(pairs), len(paras))
+// evalData is everything the evaluation reads.
+type evalData struct {
+	dir           string
+	pairs         []evalPair
+	paras         []evalPara
+	dev, test     []setPair
+	clusters      *evalUnionFind
+	sims          []*evalSim
+	questions     []string // every distinct text above, to embed once
+	benchQuestion []string // for ns per question
+}
 
-	clusters := evalBuildClusters(pairs)
+func run(dir string, names []string, threshold float32, seed uint64, detail bool, w io.Writer) error {
+	start := time.Now()
+	d, err := evalLoad(dir, seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "# Semantic cache evaluation\n\n")
+	fmt.Fprintf(w, "Data %s: %d QQP pairs, %d LLM paraphrases; hand-written pairs bench/semantic/devset.jsonl (%d) and testset.jsonl (%d); seed %d; GOMAXPROCS %d.\n\n",
+		dir, len(d.pairs), len(d.paras), len(d.dev), len(d.test), seed, runtime.GOMAXPROCS(0))
+	var rows []evalSummary
+	for _, name := range names {
+		emb, err := evalOpenEmbedder(strings.TrimSpace(name))
+		if err != nil {
+			return err
+		}
+		t := emb.threshold
+		if threshold > 0 {
+			t = threshold
+		}
+		rows = append(rows, evalOne(w, emb, d, t, detail))
+	}
+	evalPrintSummary(w, rows)
+	fmt.Fprintf(w, "Total time %v.\n", time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+func evalLoad(dir string, seed uint64) (*evalData, error) {
+	d := &evalData{dir: dir}
+	var err error
+	if d.pairs, err = evalReadJSONL[evalPair](filepath.Join(dir, "qqp_pairs.jsonl.gz")); err != nil {
+		return nil, err
+	}
+	if d.paras, err = evalReadJSONL[evalPara](filepath.Join(dir, "llm_paraphrases.jsonl")); err != nil {
+		return nil, err
+	}
+	here := evalHere()
+	if d.dev, err = readPairSet(filepath.Join(here, "devset.jsonl")); err != nil {
+		return nil, err
+	}
+	if d.test, err = readPairSet(filepath.Join(here, "testset.jsonl")); err != nil {
+		return nil, err
+	}
+	d.clusters = evalBuildClusters(d.pairs)
+	d.sims = []*evalSim{evalBuildSim(d.pairs, 300, 700, seed), evalBuildSim(d.pairs, 5000, 10000, seed)}
+	seen := map[string]bool{}
+	add := func(ss ...string) {
+		for _, s := range ss {
+			if !seen[s] {
+				seen[s] = true
+				d.questions = append(d.questions, s)
+			}
+		}
+	}
+	for _, p := range d.pairs {
+		add(p.A, p.B)
+	}
+	for _, p := range d.paras {
+		add(p.Origin, p.Similar)
+	}
+	for _, p := range append(slices.Clone(d.dev), d.test...) {
+		add(p.A, p.B)
+	}
+	for _, p := range d.pairs[:min(len(d.pairs), 2000)] {
+		d.benchQuestion = append(d.benchQuestion, p.A)
+	}
+	return d, nil
+}
+
+// evalHere is bench/semantic's folder, whether run from the repository
+// root (go run ./bench/semantic) or from the folder (go test).
+func evalHere() string {
+	if _, err := os.Stat("devset.jsonl"); err == nil {
+		return "."
+	}
+	return filepath.Join("bench", "semantic")
+}
+
+// evalOne evaluates one embedder at threshold and returns its summary row.
+func evalOne(w io.Writer, emb *evalEmbedder, d *evalData, threshold float32, detail bool) evalSummary {
+	row := evalSummary{name: emb.name, threshold: threshold, bytes: 4 * emb.Dim()}
+	row.nsShort, row.nsBatched = evalSpeed(emb, d.benchQuestion)
+	t0 := time.Now()
+	emb.memoize(d.questions)
+	embedTime := time.Since(t0)
+	out := w
+	if !detail {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "## Embedder %s\n\n", emb.name)
+	fmt.Fprintf(out, "%s. %d dimensions (%d bytes a cached vector). Threshold %.2f. Embedded %d distinct texts in %v on %d cores. One question on one core: %v (batched, per question, all cores busy: %v of CPU).\n\n",
+		emb.about, emb.Dim(), 4*emb.Dim(), threshold, len(d.questions), embedTime.Round(100*time.Millisecond), runtime.GOMAXPROCS(0), row.nsShort, row.nsBatched)
 
 	// Pair classification.
-	pc := evalPairs(emb, pairs)
-	fmt.Fprintf(w, "## Pair classification (all %d QQP pairs: %d duplicates)\n\n", len(pairs), pc.dups)
-	n := min(len(pairs), 20000)
-	t0 := time.Now()
-	var chars int
-	for _, p := range pairs[:n] {
-		emb.EmbedOne(p.A)
-		chars += len([]rune(p.A))
-	}
-	per := time.Since(t0) / time.Duration(n)
-	fmt.Fprintf(w, "EmbedOne on one core: %v a question (%d questions of %d characters on average).\n\n", per, n, chars/n)
-	fmt.Fprintf(w, "ROC AUC of cos(a, b): **%.4f**\n\n", evalAUC(pc.pos, pc.neg))
-	fmt.Fprintln(w, "| threshold | guards | predicted duplicate | precision | recall | F1 |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	pc := evalPairs(emb, d.pairs)
+	row.auc = evalAUC(pc.pos, pc.neg)
+	fmt.Fprintf(out, "### Pair classification (all %d QQP pairs: %d duplicates)\n\n", len(d.pairs), pc.dups)
+	fmt.Fprintf(out, "ROC AUC of cos(a, b): **%.4f**\n\n", row.auc)
+	fmt.Fprintln(out, "| threshold | guards | predicted duplicate | precision | recall | F1 |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|")
 	for _, t := range evalUnique([]float32{0.5, 0.6, 0.7, threshold, 0.9}) {
 		for _, g := range []bool{false, true} {
 			tp, fp := pc.at(t, g)
 			p, r := evalRatio(tp, tp+fp), evalRatio(tp, pc.dups)
-			fmt.Fprintf(w, "| %s | %s | %d | %.3f | %.3f | %.3f |\n", evalMark(t, threshold), evalOnOff(g), tp+fp, p, r, evalF1(p, r))
+			fmt.Fprintf(out, "| %s | %s | %d | %.3f | %.3f | %.3f |\n", evalMark(t, threshold), evalOnOff(g), tp+fp, p, r, evalF1(p, r))
 		}
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(out)
 
-	// LLM paraphrases.
-	evalParaphrases(w, emb, paras, threshold)
+	row.llmHit = evalParaphrases(out, emb, d.paras, threshold)
 
-	// Cache simulations.
-	sims := []*evalSim{
-		evalBuildSim(pairs, 300, 700, seed),
-		evalBuildSim(pairs, 5000, 10000, seed),
+	for _, s := range d.sims {
+		s.run(emb, d.clusters)
 	}
-	for _, s := range sims {
-		s.run(emb, clusters)
-	}
-	fmt.Fprintf(w, "## Cache simulation (GPTCache protocol, seed %d)\n\n", seed)
-	fmt.Fprintln(w, "Cache the `a` of N duplicate pairs; query with their `b` (should hit their own `a`) and with M questions from non-duplicate pairs (should miss).")
-	fmt.Fprintln(w, "Precision \"raw\": the hit returned the query's own labelled pair; \"chains\": or a question Quora's duplicate labels join to it through a chain of pairs, or one equal up to case and punctuation. Recall is raw.")
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "At threshold %.2f:\n\n", threshold)
-	fmt.Fprintln(w, "| simulation | guards | hits | precision (raw) | precision (chains) | recall | F1 (raw) | F1 (chains) | vetoed right / wrong (chains) |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
-	for _, s := range sims {
+	fmt.Fprintf(out, "### Cache simulation (GPTCache protocol)\n\n")
+	fmt.Fprintln(out, "Cache the `a` of N duplicate pairs; query with their `b` (should hit their own `a`) and with M questions from non-duplicate pairs (should miss).")
+	fmt.Fprintln(out, "Precision \"raw\": the hit returned the query's own labelled pair; \"chains\": or a question Quora's duplicate labels join to it through a chain of pairs, or one equal up to case and punctuation. Recall is raw.")
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "At threshold %.2f:\n\n", threshold)
+	fmt.Fprintln(out, "| simulation | guards | hits | precision (raw) | precision (chains) | recall | F1 (raw) | F1 (chains) | vetoed right / wrong (chains) |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for i, s := range d.sims {
 		for _, g := range []bool{false, true} {
 			m := s.at(threshold, g)
 			veto := ""
 			if g {
 				off := s.at(threshold, false)
 				veto = fmt.Sprintf("%d / %d", off.chain-m.chain, (off.hits-off.chain)-(m.hits-m.chain))
+				row.sim[i] = [3]float64{m.pRaw(), m.pChain(), m.recall(s.dups)}
 			}
-			fmt.Fprintf(w, "| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %s |\n",
+			fmt.Fprintf(out, "| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %s |\n",
 				s.name, evalOnOff(g), m.hits, m.pRaw(), m.pChain(), m.recall(s.dups), evalF1(m.pRaw(), m.recall(s.dups)), evalF1(m.pChain(), m.recall(s.dups)), veto)
 		}
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(out)
+
+	// The hand-written pairs.
+	dev, test := evalSetScores(emb, d.dev), evalSetScores(emb, d.test)
+	fmt.Fprintf(out, "### Hand-written pairs (bench/semantic/DATASET.md)\n\n")
+	fmt.Fprintln(out, "A pair hits when cos ≥ threshold (and, with guards, neither question is too short and no guard vetoes). Paraphrases should hit; one-word contrasts should not.")
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "| set | guards | paraphrases hit | contrasts hit |")
+	fmt.Fprintln(out, "|---|---|---:|---:|")
+	for _, set := range []struct {
+		name string
+		sc   *evalSetScore
+		dst  *[2]float64
+	}{{"dev", dev, &row.dev}, {"test", test, &row.test}} {
+		for _, g := range []bool{false, true} {
+			para, contrast := set.sc.at(threshold, g)
+			fmt.Fprintf(out, "| %s | %s | %.1f%% | %.1f%% |\n", set.name, evalOnOff(g), 100*para, 100*contrast)
+			if g {
+				*set.dst = [2]float64{para, contrast}
+			}
+		}
+	}
+	fmt.Fprintln(out)
+	evalGuardEffects(out, pc, d.pairs, dev, threshold)
 
 	// Sweep.
 	var grid []float32
@@ -164,35 +262,30 @@ func run(dir string, threshold float32, dim int, seed uint64, w io.Writer) error
 	grid = append(grid, threshold)
 	slices.Sort(grid)
 	grid = evalUnique(grid)
-	for _, s := range sims {
-		fmt.Fprintf(w, "### Threshold sweep: %s\n\n", s.name)
-		fmt.Fprintln(w, "| threshold | hits | precision (raw) | precision (chains) | recall | F1 (chains) | no guards: hits | precision (chains) | recall |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-		for _, t := range grid {
-			m, o := s.at(t, true), s.at(t, false)
-			fmt.Fprintf(w, "| %s | %d | %.3f | %.3f | %.3f | %.3f | %d | %.3f | %.3f |\n",
-				evalMark(t, threshold), m.hits, m.pRaw(), m.pChain(), m.recall(s.dups), evalF1(m.pChain(), m.recall(s.dups)), o.hits, o.pChain(), o.recall(s.dups))
+	fmt.Fprintf(out, "### Threshold sweep, guards on\n\n")
+	fmt.Fprintln(out, "| threshold | 300/1000 precision (raw) | recall | 5000/15000 precision (raw) | precision (chains) | recall | dev paraphrases hit | dev contrasts hit |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, t := range grid {
+		a, b := d.sims[0].at(t, true), d.sims[1].at(t, true)
+		para, contrast := dev.at(t, true)
+		fmt.Fprintf(out, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% | %.1f%% |\n", evalMark(t, threshold),
+			a.pRaw(), a.recall(d.sims[0].dups), b.pRaw(), b.pChain(), b.recall(d.sims[1].dups), 100*para, 100*contrast)
+	}
+	fmt.Fprintln(out)
+	// The rule for a default threshold: the smallest (steps of 0.01) at
+	// which, with guards, the small simulation's raw precision reaches 0.9
+	// and at most 5% of the dev set's contrasts hit.
+	row.suggest = 1
+	for t := float32(0.50); t <= 0.99; t += 0.01 {
+		a := d.sims[0].at(t, true)
+		_, contrast := dev.at(t, true)
+		if a.pRaw() >= 0.9 && contrast <= 0.05 {
+			row.suggest = t
+			break
 		}
-		fmt.Fprintln(w)
 	}
-
-	// The rule for the default threshold.
-	fmt.Fprintln(w, "## Default threshold")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Smallest threshold (steps of 0.01) at which precision with guards reaches 0.9:")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| simulation | raw labels | chains |")
-	fmt.Fprintln(w, "|---|---:|---:|")
-	var suggest float32
-	for _, s := range sims {
-		raw, chain := s.smallest(0.9, false), s.smallest(0.9, true)
-		suggest = max(suggest, chain)
-		fmt.Fprintf(w, "| %s | %s | %s |\n", s.name, evalThr(raw), evalThr(chain))
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Suggested default (chains, both simulations, guards on): **%s**; shipped DefaultLocalThreshold: %.2f.\n\n", evalThr(suggest), semantic.DefaultLocalThreshold)
-	fmt.Fprintf(w, "Total time %v.\n", time.Since(start).Round(100*time.Millisecond))
-	return nil
+	fmt.Fprintf(out, "Smallest threshold at which, guards on, the 300/1000 simulation's raw precision reaches 0.90 and at most 5%% of the dev set's contrasts hit: **%.2f** (reported at %.2f).\n\n", row.suggest, threshold)
+	return row
 }
 
 // evalReadJSONL reads one T a line from a .jsonl or .jsonl.gz file.
@@ -249,33 +342,33 @@ func evalParallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-func evalEmbedAll(emb *semantic.Local, texts []string) [][]float32 {
+func evalEmbedAll(emb *evalEmbedder, texts []string) [][]float32 {
 	out := make([][]float32, len(texts))
 	evalParallel(len(texts), func(i int) { out[i] = emb.EmbedOne(texts[i]) })
 	return out
 }
 
 // evalGuards reports whether the guards let a and b match.
-func evalGuards(a, b string) bool {
-	return !semantic.TooShort(a) && !semantic.TooShort(b) && semantic.Compatible(a, b)
-}
+func evalGuards(a, b string) bool { return evalVeto(a, b) == semantic.GuardNone }
 
 type evalPairScores struct {
 	cos   []float32
 	dup   []bool
 	guard []bool
+	veto  []semantic.Guard
 	pos   []float32
 	neg   []float32
 	dups  int
 }
 
-func evalPairs(emb *semantic.Local, pairs []evalPair) *evalPairScores {
-	pc := &evalPairScores{cos: make([]float32, len(pairs)), dup: make([]bool, len(pairs)), guard: make([]bool, len(pairs))}
+func evalPairs(emb *evalEmbedder, pairs []evalPair) *evalPairScores {
+	pc := &evalPairScores{cos: make([]float32, len(pairs)), dup: make([]bool, len(pairs)), guard: make([]bool, len(pairs)), veto: make([]semantic.Guard, len(pairs))}
 	evalParallel(len(pairs), func(i int) {
 		p := pairs[i]
 		pc.cos[i] = semantic.Dot(emb.EmbedOne(p.A), emb.EmbedOne(p.B))
 		pc.dup[i] = p.Dup
-		pc.guard[i] = evalGuards(p.A, p.B)
+		pc.veto[i] = evalVeto(p.A, p.B)
+		pc.guard[i] = pc.veto[i] == semantic.GuardNone
 	})
 	for i, c := range pc.cos {
 		if pc.dup[i] {
@@ -302,7 +395,9 @@ func (pc *evalPairScores) at(t float32, guards bool) (tp, fp int) {
 	return tp, fp
 }
 
-func evalParaphrases(w io.Writer, emb *semantic.Local, paras []evalPara, threshold float32) {
+// evalParaphrases prints the LLM paraphrase tables and returns the share
+// of paraphrases that hit their own origin at threshold, guards on.
+func evalParaphrases(w io.Writer, emb *evalEmbedder, paras []evalPara, threshold float32) (hitRate float64) {
 	origins := make([]string, len(paras))
 	similars := make([]string, len(paras))
 	for i, p := range paras {
@@ -367,9 +462,13 @@ func evalParaphrases(w io.Writer, emb *semantic.Local, paras []evalPara, thresho
 			}
 			fmt.Fprintf(w, "| %s | %s | %d (%.3f) | %d (%.5f) | %d | %.3f | %.3f |\n", evalMark(t, threshold), evalOnOff(g),
 				posAbove, evalRatio(posAbove, len(pos)), negAbove, evalRatio(negAbove, len(neg)), hits, evalRatio(right, hits), evalRatio(right, n))
+			if t == threshold && g {
+				hitRate = evalRatio(right, n)
+			}
 		}
 	}
 	fmt.Fprintln(w)
+	return hitRate
 }
 
 // evalSim is one cache simulation.
@@ -438,41 +537,19 @@ func evalBuildSim(pairs []evalPair, nDup, nNeg int, seed uint64) *evalSim {
 }
 
 // run finds each query's nearest cached question by exhaustive search.
-func (s *evalSim) run(emb *semantic.Local, clusters *evalUnionFind) {
+func (s *evalSim) run(emb *evalEmbedder, clusters *evalUnionFind) {
 	cv, qv := evalEmbedAll(emb, s.cached), evalEmbedAll(emb, s.queries)
-	n, dim := len(cv), emb.Dim()
-	// Column-major copy of the cached vectors: a query adds x·column for
-	// each of its nonzero coordinates x, skipping the zeros.
-	cols := make([]float32, dim*n)
-	for i, v := range cv {
-		for j, x := range v {
-			cols[j*n+i] = x
-		}
-	}
 	s.best = make([]int, len(qv))
 	s.score = make([]float32, len(qv))
 	s.guard = make([]bool, len(qv))
 	s.chain = make([]bool, len(qv))
-	scratch := sync.Pool{New: func() any { return make([]float32, n) }}
 	evalParallel(len(qv), func(qi int) {
-		acc := scratch.Get().([]float32)
-		clear(acc)
-		for j, x := range qv[qi] {
-			if x == 0 {
-				continue
-			}
-			col := cols[j*n : j*n+n]
-			for k := range acc {
-				acc[k] += x * col[k]
-			}
-		}
 		best, bs := 0, float32(math.Inf(-1))
-		for k, v := range acc {
-			if v > bs {
+		for k, c := range cv {
+			if v := semantic.Dot(qv[qi], c); v > bs {
 				best, bs = k, v
 			}
 		}
-		scratch.Put(acc)
 		s.best[qi], s.score[qi] = best, bs
 		q, c := s.queries[qi], s.cached[best]
 		s.guard[qi] = evalGuards(q, c)
