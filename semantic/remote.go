@@ -13,8 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/eapache/go-resiliency/batcher"
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // RemoteConfig points a Remote embedder at an OpenAI-compatible
@@ -45,31 +43,16 @@ const DefaultMaxInputChars = 2048
 // ErrTooLong is EmbedOne's error for a question over MaxInputChars.
 var ErrTooLong = errors.New("question too long to embed")
 
-// Remote embeds questions through an embeddings API. Concurrent questions
-// are micro-batched into one call (go-resiliency's batcher), and recent
-// embeddings are kept in an LRU so a repeated question costs nothing.
-//
-// The LRU is keyed by scope and text: a question is fast only for the
-// scope that asked it before, so one tenant cannot learn from timings
-// what another asked. Each question of a batch succeeds or fails on its
-// own: a batch the endpoint rejects as a whole as a bad input (400, 413 or
-// 422, e.g. one input over its token limit) is split and sent again in halves, so only the
-// inputs it rejects on their own fail.
+// Remote embeds questions through an embeddings API, behind a Batched:
+// concurrent questions are micro-batched into one call and recent
+// embeddings are kept per scope. Each question of a batch succeeds or
+// fails on its own: a batch the endpoint rejects as a whole as a bad input
+// (400, 413 or 422, e.g. one input over its token limit) is split and sent
+// again in halves, so only the inputs it rejects on their own fail.
 type Remote struct {
 	cfg      RemoteConfig
 	endpoint string
-	batch    *batcher.Batcher
-	recent   *lru.Cache[recentKey, []float32]
-}
-
-// recentKey is an LRU key: a struct, so no scope and text can be joined
-// into another pair's key.
-type recentKey struct{ scope, text string }
-
-type embedJob struct {
-	text string
-	vec  []float32
-	err  error
+	batched  *Batched
 }
 
 // NewRemote returns a remote embedder.
@@ -92,16 +75,15 @@ func NewRemote(cfg RemoteConfig) (*Remote, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.Timeout}
 	}
-	recent, err := lru.New[recentKey, []float32](cfg.CacheSize)
-	if err != nil {
-		return nil, err
-	}
 	endpoint := strings.TrimSuffix(cfg.URL, "/")
 	if !strings.HasSuffix(endpoint, "/embeddings") {
 		endpoint += "/embeddings"
 	}
-	r := &Remote{cfg: cfg, endpoint: endpoint, recent: recent}
-	r.batch = batcher.New(cfg.BatchWindow, r.embedBatch)
+	r := &Remote{cfg: cfg, endpoint: endpoint}
+	var err error
+	if r.batched, err = NewBatched(cfg.BatchWindow, cfg.CacheSize, r.embedInto); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -111,49 +93,7 @@ func (r *Remote) EmbedOne(ctx context.Context, scope, text string) ([]float32, e
 	if utf8.RuneCountInString(text) > r.cfg.MaxInputChars {
 		return nil, ErrTooLong
 	}
-	key := recentKey{scope, text}
-	if v, ok := r.recent.Get(key); ok {
-		return v, nil
-	}
-	job := &embedJob{text: text}
-	done := make(chan error, 1)
-	go func() { done <- r.batch.Run(job) }() // Run has no context: wait for it aside
-	select {
-	case err := <-done:
-		if err == nil {
-			err = job.err
-		}
-		if err != nil {
-			return nil, err
-		}
-		r.recent.Add(key, job.vec)
-		return job.vec, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// embedBatch sends one embeddings call for every question of a batch and
-// gives each its own vector or error; it fails no question for another's
-// sake, so it returns nil.
-func (r *Remote) embedBatch(params []any) error {
-	jobs := make([]*embedJob, len(params))
-	inputs := make([]string, 0, len(params))
-	index := map[string]int{}
-	for i, p := range params {
-		jobs[i] = p.(*embedJob)
-		if _, ok := index[jobs[i].text]; !ok {
-			index[jobs[i].text] = len(inputs)
-			inputs = append(inputs, jobs[i].text)
-		}
-	}
-	vecs, errs := make([][]float32, len(inputs)), make([]error, len(inputs))
-	r.embedInto(inputs, vecs, errs)
-	for _, j := range jobs {
-		i := index[j.text]
-		j.vec, j.err = vecs[i], errs[i]
-	}
-	return nil
+	return r.batched.EmbedOne(ctx, scope, text)
 }
 
 // embedInto embeds inputs into vecs, or sets errs. A call the endpoint
