@@ -28,7 +28,9 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		stale_if_error <duration>
 //		coalesce       on | off
 //		semantic [{
-//			embedder    local | openai
+//			embedder    local | openai | model2vec {
+//				path <model-dir>
+//			}
 //			threshold   <0..1>
 //			max_entries <n>
 //			field       <json-field>
@@ -155,12 +157,7 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 		var err error
 		switch opt := d.Val(); opt {
 		case "embedder":
-			if !d.AllArgs(&sc.Embedder) {
-				return nil, d.ArgErr()
-			}
-			if sc.Embedder != "local" && sc.Embedder != "openai" {
-				return nil, d.Errf("embedder: want local or openai, got %q", sc.Embedder)
-			}
+			err = parseEmbedder(d, sc)
 		case "threshold":
 			var v string
 			if !d.AllArgs(&v) {
@@ -200,4 +197,40 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 		return nil, d.Err("semantic: the openai embedder needs a url")
 	}
 	return sc, nil
+}
+
+// parseEmbedder reads `embedder local|openai` or
+// `embedder model2vec { path <dir> }`: the model2vec embedder's options
+// are in its own block, the openai embedder's in the semantic block.
+func parseEmbedder(d *caddyfile.Dispenser, sc *SemanticCache) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	sc.Embedder = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	switch sc.Embedder {
+	case "local", "openai":
+		if d.NextBlock(d.Nesting()) {
+			return d.Errf("embedder %s takes no block", sc.Embedder)
+		}
+		return nil
+	case "model2vec":
+		for nesting := d.Nesting(); d.NextBlock(nesting); {
+			switch opt := d.Val(); opt {
+			case "path":
+				if err := parseArg(d, &sc.ModelPath); err != nil {
+					return err
+				}
+			default:
+				return d.Errf("unrecognized model2vec option %q", opt)
+			}
+		}
+		if sc.ModelPath == "" {
+			return d.Err("embedder model2vec: needs a block with path <model-dir>")
+		}
+		return nil
+	}
+	return d.Errf("embedder: want local, openai or model2vec, got %q", sc.Embedder)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/ragproxy/ragproxy/semantic"
+	"github.com/ragproxy/ragproxy/semantic/model2vec"
 )
 
 // Defaults of rag_cache's semantic layer.
@@ -15,6 +16,11 @@ const (
 	defaultSemanticMaxEntries = 100_000
 	defaultRemoteThreshold    = 0.90
 	defaultEmbedTimeout       = 500 * time.Millisecond
+	// defaultModel2VecThreshold is a choice, not a measurement: no real
+	// model2vec weights were at hand to measure one. It leans to precision
+	// (a false hit is worse than a miss); measure your model's with
+	// labelled pairs and set threshold.
+	defaultModel2VecThreshold = 0.85
 )
 
 // SemanticCache answers a question from the cached answer to the same
@@ -30,13 +36,16 @@ const (
 // placeholder `{rag.cache.similarity}` holds the same.
 type SemanticCache struct {
 	// "local" (built in: hashed character n-grams, no files, no network,
-	// microseconds per question) or "openai" (any OpenAI-compatible
-	// /v1/embeddings endpoint). Default: local.
+	// microseconds per question), "openai" (any OpenAI-compatible
+	// /v1/embeddings endpoint) or "model2vec" (a static embedding model
+	// on disk, such as minishlab/potion-base-8M, at model_path).
+	// Default: local.
 	Embedder string `json:"embedder,omitempty"`
 
 	// Least cosine similarity of a hit. Default: the local embedder's
 	// threshold measured on labelled data for precision ≥ 0.9 (see
-	// BENCHMARKS.md), or 0.90 for a remote embedder.
+	// BENCHMARKS.md), 0.90 for the openai embedder, 0.85 for model2vec
+	// (chosen, not measured: tune it for your model).
 	Threshold float64 `json:"threshold,omitempty"`
 
 	// Most questions remembered, over all scopes; the oldest go first.
@@ -75,6 +84,15 @@ type SemanticCache struct {
 	// questions differing only past the cut would match). Default: 2048.
 	MaxInputChars int `json:"max_input_chars,omitempty"`
 
+	// The directory of the model2vec embedder's model: model.safetensors,
+	// tokenizer.json and config.json, as a model2vec model is published
+	// (minishlab/potion-base-8M and the like; WordPiece or Unigram
+	// tokenizers). Read once per config load. Required with the model2vec
+	// embedder; no default. Caddyfile: `embedder model2vec { path <dir> }`.
+	// A question longer than the model reads (512 tokens) skips the
+	// semantic step rather than being cut.
+	ModelPath string `json:"model_path,omitempty"`
+
 	// embed returns the vector of a question asked in a cache scope.
 	embed     func(ctx context.Context, scope, question string) ([]float32, error)
 	threshold float32
@@ -89,43 +107,22 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 	if sc.Timeout == 0 {
 		sc.Timeout = caddy.Duration(defaultEmbedTimeout)
 	}
-	identity := ""
-	switch sc.Embedder {
-	case "", "local":
-		sc.Embedder = "local"
-		local := semantic.NewLocal(0)
-		sc.embed = func(_ context.Context, _, q string) ([]float32, error) { return local.EmbedOne(q), nil }
-		if sc.Threshold == 0 {
-			sc.Threshold = semantic.DefaultLocalThreshold
-		}
-		identity = fmt.Sprintf("local/%d", local.Dim())
-	case "openai":
-		if sc.MaxInputChars < 0 {
-			return fmt.Errorf("max_input_chars must not be negative, got %d", sc.MaxInputChars)
-		}
-		if sc.BatchWindow >= sc.Timeout {
-			return fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
-		}
-		remote, err := semantic.NewRemote(semantic.RemoteConfig{
-			URL:           sc.URL,
-			Model:         sc.Model,
-			Key:           sc.Key,
-			Dimensions:    sc.Dimensions,
-			Timeout:       time.Duration(sc.Timeout),
-			BatchWindow:   time.Duration(sc.BatchWindow),
-			MaxInputChars: sc.MaxInputChars,
-		})
-		if err != nil {
-			return err
-		}
-		sc.embed = remote.EmbedOne
-		if sc.Threshold == 0 {
-			sc.Threshold = defaultRemoteThreshold
-		}
-		identity = fmt.Sprintf("openai/%s/%s/%d", sc.URL, sc.Model, sc.Dimensions)
-	default:
-		return fmt.Errorf("unknown embedder %q: want local or openai", sc.Embedder)
+	if sc.ModelPath != "" && sc.Embedder != "model2vec" {
+		return fmt.Errorf("model_path is for the model2vec embedder, not %q", sc.Embedder)
 	}
+	setup, ok := embedders[sc.Embedder]
+	if !ok {
+		return fmt.Errorf("unknown embedder %q: want local, openai or model2vec", sc.Embedder)
+	}
+	e, err := setup(sc)
+	if err != nil {
+		return err
+	}
+	sc.embed = e.embed
+	if sc.Threshold == 0 {
+		sc.Threshold = e.threshold
+	}
+	identity := e.identity
 	if sc.Threshold <= 0 || sc.Threshold > 1 {
 		return fmt.Errorf("threshold must be in (0, 1], got %v", sc.Threshold)
 	}
@@ -137,6 +134,86 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 	}
 	sc.store, sc.poolKey = store, key
 	return nil
+}
+
+// embedder is what one kind of embedder gives the semantic layer: how to
+// embed, its default threshold, and a name for the vectors it makes
+// (stores are shared only between configs whose identities are equal).
+type embedder struct {
+	embed     func(ctx context.Context, scope, question string) ([]float32, error)
+	threshold float64
+	identity  string
+}
+
+// embedders builds each kind of embedder from the semantic config,
+// checking its options; "" is local.
+var embedders = map[string]func(*SemanticCache) (embedder, error){
+	"":          localEmbedder,
+	"local":     localEmbedder,
+	"openai":    openaiEmbedder,
+	"model2vec": model2vecEmbedder,
+}
+
+func localEmbedder(sc *SemanticCache) (embedder, error) {
+	sc.Embedder = "local"
+	local := semantic.NewLocal(0)
+	return embedder{
+		embed:     func(_ context.Context, _, q string) ([]float32, error) { return local.EmbedOne(q), nil },
+		threshold: semantic.DefaultLocalThreshold,
+		identity:  fmt.Sprintf("local/%d", local.Dim()),
+	}, nil
+}
+
+func openaiEmbedder(sc *SemanticCache) (embedder, error) {
+	if sc.MaxInputChars < 0 {
+		return embedder{}, fmt.Errorf("max_input_chars must not be negative, got %d", sc.MaxInputChars)
+	}
+	if sc.BatchWindow >= sc.Timeout {
+		return embedder{}, fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
+	}
+	remote, err := semantic.NewRemote(semantic.RemoteConfig{
+		URL:           sc.URL,
+		Model:         sc.Model,
+		Key:           sc.Key,
+		Dimensions:    sc.Dimensions,
+		Timeout:       time.Duration(sc.Timeout),
+		BatchWindow:   time.Duration(sc.BatchWindow),
+		MaxInputChars: sc.MaxInputChars,
+	})
+	if err != nil {
+		return embedder{}, err
+	}
+	return embedder{
+		embed:     remote.EmbedOne,
+		threshold: defaultRemoteThreshold,
+		identity:  fmt.Sprintf("openai/%s/%s/%d", sc.URL, sc.Model, sc.Dimensions),
+	}, nil
+}
+
+// errModelCut is the model2vec embedder's error for a question longer
+// than the model reads: embedding only its start could match another
+// question that differs past the cut.
+var errModelCut = fmt.Errorf("question longer than the model's %d tokens", model2vec.MaxTokens)
+
+func model2vecEmbedder(sc *SemanticCache) (embedder, error) {
+	if sc.ModelPath == "" {
+		return embedder{}, fmt.Errorf("the model2vec embedder needs a model_path (Caddyfile: embedder model2vec { path <dir> })")
+	}
+	m, err := model2vec.Load(sc.ModelPath)
+	if err != nil {
+		return embedder{}, err
+	}
+	return embedder{
+		embed: func(_ context.Context, _, q string) ([]float32, error) {
+			vec, whole := m.EmbedWhole(q)
+			if !whole {
+				return nil, errModelCut
+			}
+			return vec, nil
+		},
+		threshold: defaultModel2VecThreshold,
+		identity:  m.Identity(),
+	}, nil
 }
 
 func (sc *SemanticCache) cleanup() {

@@ -49,8 +49,12 @@ type Model struct {
 // inconsistent is an error naming the file.
 func Load(dir string) (*Model, error) {
 	files := make(map[string][]byte, 3)
-	for name, limit := range map[string]int64{ModelFile: maxModelBytes, TokenizerFile: maxTokenizerBytes, ConfigFile: maxConfigBytes} {
-		b, err := readBounded(filepath.Join(dir, name), limit)
+	for _, f := range []struct {
+		name  string
+		limit int64
+	}{{ConfigFile, maxConfigBytes}, {TokenizerFile, maxTokenizerBytes}, {ModelFile, maxModelBytes}} {
+		name := f.name
+		b, err := readBounded(filepath.Join(dir, name), f.limit)
 		if err != nil {
 			return nil, fmt.Errorf("model2vec: %v", err)
 		}
@@ -161,7 +165,20 @@ func (m *Model) Embed(texts []string) [][]float32 {
 // known tokens' vectors, unit length if the model normalises. A text with
 // no known token has the zero vector.
 func (m *Model) EmbedOne(text string) []float32 {
-	ids := m.tokenIDs(text)
+	vec, _ := m.EmbedWhole(text)
+	return vec
+}
+
+// EmbedWhole is EmbedOne, and whether all of text counted: false when it
+// was cut to MaxTokens tokens, so that two texts differing only past the
+// cut would have the same vector.
+func (m *Model) EmbedWhole(text string) (vec []float32, whole bool) {
+	ids, whole := m.tokenIDs(text)
+	return m.pool(ids), whole
+}
+
+// pool is the (weighted) mean of the rows of ids.
+func (m *Model) pool(ids []int32) []float32 {
 	sum := make([]float32, m.dim)
 	for _, id := range ids {
 		row := int(id)
@@ -192,19 +209,21 @@ func (m *Model) EmbedOne(text string) []float32 {
 // tokenIDs is what model2vec pools for text: the text cut to MaxTokens ×
 // the median token length in characters (model2vec's shortcut before
 // tokenizing), tokenized, the unknown token dropped, the first MaxTokens.
-func (m *Model) tokenIDs(text string) []int32 {
-	text = truncateChars(text, MaxTokens*m.tok.medianLen)
-	ids := m.tok.encode(text, make([]int32, 0, 32))
+// whole is false if either cut dropped anything.
+func (m *Model) tokenIDs(text string) (ids []int32, whole bool) {
+	cut := truncateChars(text, MaxTokens*m.tok.medianLen)
+	ids = m.tok.encode(cut, make([]int32, 0, 32))
 	known := ids[:0]
 	for _, id := range ids {
 		if id != m.tok.unk {
 			known = append(known, id)
 		}
 	}
+	whole = len(cut) == len(text) && len(known) <= MaxTokens
 	if len(known) > MaxTokens {
 		known = known[:MaxTokens]
 	}
-	return known
+	return known, whole
 }
 
 // truncateChars is s cut to its first n characters.

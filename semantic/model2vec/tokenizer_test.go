@@ -37,16 +37,19 @@ func TestWordPieceMatchesBERT(t *testing.T) {
 
 func TestUnknownDroppedAndMaxTokens(t *testing.T) {
 	m, _ := writeTestModel(t, model2vectest.Spec{})
-	if got := len(m.tokenIDs("hello unaffablex world")); got != 2 {
-		t.Errorf("tokens of a text with an unknown word: %d, want 2 ([UNK] dropped)", got)
+	if ids, whole := m.tokenIDs("hello unaffablex world"); len(ids) != 2 || !whole {
+		t.Errorf("tokens of a text with an unknown word: %d (whole %v), want 2 ([UNK] dropped), whole", len(ids), whole)
 	}
-	if got := len(m.tokenIDs(strings.Repeat("$", 600))); got != MaxTokens {
-		t.Errorf("tokens of a 600-token text: %d, want %d", got, MaxTokens)
+	if ids, whole := m.tokenIDs(strings.Repeat("$", 600)); len(ids) != MaxTokens || whole {
+		t.Errorf("tokens of a 600-token text: %d (whole %v), want %d, not whole", len(ids), whole, MaxTokens)
+	}
+	if ids, whole := m.tokenIDs(strings.Repeat("$", MaxTokens)); len(ids) != MaxTokens || !whole {
+		t.Errorf("tokens of a %d-token text: %d (whole %v), want all, whole", MaxTokens, len(ids), whole)
 	}
 	// the text is cut to MaxTokens × median token length characters before tokenizing, as model2vec does
 	long := strings.Repeat("x", MaxTokens*m.tok.medianLen) + " hello"
-	if got := len(m.tokenIDs(long)); got != 0 {
-		t.Errorf("a word past the character cut was counted: %d tokens", got)
+	if ids, whole := m.tokenIDs(long); len(ids) != 0 || whole {
+		t.Errorf("a word past the character cut was counted: %d tokens (whole %v)", len(ids), whole)
 	}
 }
 
