@@ -40,6 +40,8 @@ func TestModel2VecParaphraseHits(t *testing.T) {
 	client := newClient(p, "tenant-a")
 
 	first, r1 := ask(t, client, chatParams(question))
+	// a reload loads the model again; same files, same identity: the store and its questions stay
+	p.reload()
 	second, r2 := ask(t, client, chatParams(paraphrase))
 	if r1.Header.Get("X-Cache") != "MISS" || r2.Header.Get("X-Cache") != "SEMANTIC-HIT" {
 		t.Fatalf("X-Cache = %s then %s, want MISS then SEMANTIC-HIT", r1.Header.Get("X-Cache"), r2.Header.Get("X-Cache"))

@@ -62,6 +62,20 @@ func TestEmbedOneIsTheNormalisedMean(t *testing.T) {
 	}
 }
 
+func TestEmbedWholeSaysWhenCut(t *testing.T) {
+	m, _ := writeTestModel(t, model2vectest.Spec{})
+	short := strings.Repeat("hello ", 10)
+	if v, whole := m.EmbedWhole(short); !whole || !near(v, m.EmbedOne(short)) {
+		t.Errorf("a short text: whole %v, or vector differs from EmbedOne", whole)
+	}
+	long := strings.Repeat("$", MaxTokens)
+	a, wholeA := m.EmbedWhole(long + "5")
+	b, wholeB := m.EmbedWhole(long + "!")
+	if wholeA || wholeB || !near(a, b) {
+		t.Errorf("texts differing past %d tokens: whole %v %v, equal vectors %v; want not whole, equal", MaxTokens, wholeA, wholeB, near(a, b))
+	}
+}
+
 func TestNormalizeFalseKeepsTheMean(t *testing.T) {
 	off := false
 	m, _ := writeTestModel(t, model2vectest.Spec{Normalize: &off})
