@@ -2,12 +2,15 @@ package caddymodule_test
 
 import (
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"github.com/ragproxy/ragproxy/internal/mockupstream"
 	"github.com/ragproxy/ragproxy/semantic/model2vec/model2vectest"
@@ -42,6 +45,9 @@ func TestModel2VecParaphraseHits(t *testing.T) {
 	first, r1 := ask(t, client, chatParams(question))
 	// a reload loads the model again; same files, same identity: the store and its questions stay
 	p.reload()
+	// the same key on fresh connections: the old server closes the ones it served
+	client = openai.NewClient(option.WithBaseURL(p.URL+"/v1/"), option.WithAPIKey("tenant-a"), option.WithMaxRetries(0),
+		option.WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
 	second, r2 := ask(t, client, chatParams(paraphrase))
 	if r1.Header.Get("X-Cache") != "MISS" || r2.Header.Get("X-Cache") != "SEMANTIC-HIT" {
 		t.Fatalf("X-Cache = %s then %s, want MISS then SEMANTIC-HIT", r1.Header.Get("X-Cache"), r2.Header.Get("X-Cache"))
