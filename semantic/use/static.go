@@ -97,9 +97,14 @@ func (s *Static) Embed(texts []string) [][]float32 {
 // embedInto writes text's vector into dst (zeroed, len Dim).
 func (s *Static) embedInto(dst []float32, text string) {
 	sc := s.tok.bufs.Get().(*encodeScratch)
-	defer s.tok.bufs.Put(sc)
+	s.sumRows(dst, s.tok.encode(text, sc))
+	s.tok.bufs.Put(sc)
+}
+
+// sumRows adds the rows of ids to dst and scales the sum to unit length.
+func (s *Static) sumRows(dst []float32, ids []int32) {
 	d := s.dim
-	for _, id := range s.tok.encode(text, sc) {
+	for _, id := range ids {
 		if int(id) >= len(s.scales) {
 			continue // the tokenizer emits only vocabulary ids; stay safe
 		}
@@ -118,10 +123,19 @@ func (s *Static) embedInto(dst []float32, text string) {
 	}
 }
 
-// addScaled adds scale × row to dst.
+// addScaled adds scale × row to dst, four lanes a step so the loop carries
+// no bounds checks and overlaps the conversions.
 func addScaled(dst []float32, row []int8, scale float32) {
 	row = row[:len(dst)]
-	for j, q := range row {
-		dst[j] += scale * float32(q)
+	j := 0
+	for ; j+4 <= len(dst); j += 4 {
+		d, r := dst[j:j+4:j+4], row[j:j+4:j+4]
+		d[0] += scale * float32(r[0])
+		d[1] += scale * float32(r[1])
+		d[2] += scale * float32(r[2])
+		d[3] += scale * float32(r[3])
+	}
+	for ; j < len(dst); j++ {
+		dst[j] += scale * float32(row[j])
 	}
 }

@@ -143,13 +143,14 @@ func TestDecodeStaticRejectsCorrupt(t *testing.T) {
 	}
 }
 
-// BenchmarkStaticEmbedOne measures one question, short and long; ns/op is
-// ns per question.
+// BenchmarkStaticEmbedOne measures one question, short (8 pieces) and long
+// (60 pieces): the questions of model_test.go's transformer benchmarks, so
+// the figures compare; ns/op is ns per question.
 func BenchmarkStaticEmbedOne(b *testing.B) {
 	s := loadStaticT(b)
 	for _, c := range []struct{ name, text string }{
-		{"short", "What is RAG?"},
-		{"long", "Can you explain, step by step, how retrieval-augmented generation combines a vector index of my company's documents with a large language model, and what the trade-offs are compared with fine-tuning the model on the same documents?"},
+		{"short", shortQuestion},
+		{"long", longQuestion},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -158,4 +159,17 @@ func BenchmarkStaticEmbedOne(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkStaticSumRows measures the table part alone (the long question,
+// tokenised beforehand); ns/op is per question.
+func BenchmarkStaticSumRows(b *testing.B) {
+	s := loadStaticT(b)
+	ids := s.tok.Encode(longQuestion)
+	dst := make([]float32, s.Dim())
+	for b.Loop() {
+		clear(dst)
+		s.sumRows(dst, ids)
+	}
+	b.ReportMetric(float64(len(ids)), "pieces")
 }
