@@ -28,7 +28,7 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		stale_if_error <duration>
 //		coalesce       on | off
 //		semantic [{
-//			embedder    local | openai | model2vec {
+//			embedder    local | use | use-static | openai | model2vec {
 //				path <model-dir>
 //			}
 //			threshold   <0..1>
@@ -211,7 +211,7 @@ func parseEmbedder(d *caddyfile.Dispenser, sc *SemanticCache) error {
 		return d.ArgErr()
 	}
 	switch sc.Embedder {
-	case "local", "openai":
+	case "local", "openai", "use", "use-static":
 		if d.NextBlock(d.Nesting()) {
 			return d.Errf("embedder %s takes no block", sc.Embedder)
 		}
@@ -232,5 +232,5 @@ func parseEmbedder(d *caddyfile.Dispenser, sc *SemanticCache) error {
 		}
 		return nil
 	}
-	return d.Errf("embedder: want local, openai or model2vec, got %q", sc.Embedder)
+	return d.Errf("embedder: want local, use, use-static, model2vec or openai, got %q", sc.Embedder)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ragproxy/ragproxy/semantic"
 	"github.com/ragproxy/ragproxy/semantic/model2vec"
+	"github.com/ragproxy/ragproxy/semantic/use"
 )
 
 // Defaults of rag_cache's semantic layer.
@@ -21,6 +22,10 @@ const (
 	// (a false hit is worse than a miss); measure your model's with
 	// labelled pairs and set threshold.
 	defaultModel2VecThreshold = 0.85
+	// defaultUseBatchWindow gathers concurrent questions for the built-in
+	// transformer: a batch costs less per question (BENCHMARKS.md), and
+	// the wait is short next to the model's own millisecond.
+	defaultUseBatchWindow = 500 * time.Microsecond
 )
 
 // SemanticCache answers a question from the cached answer to the same
@@ -36,9 +41,13 @@ const (
 // placeholder `{rag.cache.similarity}` holds the same.
 type SemanticCache struct {
 	// "local" (built in: hashed character n-grams, no files, no network,
-	// microseconds per question), "openai" (any OpenAI-compatible
-	// /v1/embeddings endpoint) or "model2vec" (a static embedding model
-	// on disk, such as minishlab/potion-base-8M, at model_path).
+	// microseconds per question), "use" (built in: Google's Universal
+	// Sentence Encoder lite, a transformer run in process, about a CPU
+	// millisecond per question), "use-static" (built in: a static
+	// distillation of use, microseconds per question), "openai" (any
+	// OpenAI-compatible /v1/embeddings endpoint) or "model2vec" (a static
+	// embedding model on disk, such as minishlab/potion-base-8M, at
+	// model_path). README's table says which to choose when.
 	// Default: local.
 	Embedder string `json:"embedder,omitempty"`
 
@@ -76,8 +85,9 @@ type SemanticCache struct {
 	// Longest wait for an embedding before the semantic step is skipped.
 	// Default: 500ms.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
-	// How long concurrent questions gather into one embeddings call.
-	// Default: 2ms.
+	// How long concurrent questions gather into one embeddings call
+	// (openai) or one batch of the transformer (use). Default: 2ms for
+	// openai, 500µs for use.
 	BatchWindow caddy.Duration `json:"batch_window,omitempty"`
 	// Longest question, in characters, sent to the openai embedder; a
 	// longer one skips the semantic step (it is not truncated: two long
@@ -112,7 +122,7 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 	}
 	setup, ok := embedders[sc.Embedder]
 	if !ok {
-		return fmt.Errorf("unknown embedder %q: want local, openai or model2vec", sc.Embedder)
+		return fmt.Errorf("unknown embedder %q: want local, use, use-static, model2vec or openai", sc.Embedder)
 	}
 	e, err := setup(sc)
 	if err != nil {
@@ -151,7 +161,9 @@ var embedders = map[string]func(*SemanticCache) (embedder, error){
 	"":          localEmbedder,
 	"local":     localEmbedder,
 	"openai":    openaiEmbedder,
-	"model2vec": model2vecEmbedder,
+	"model2vec":  model2vecEmbedder,
+	"use":        useEmbedder,
+	"use-static": useStaticEmbedder,
 }
 
 func localEmbedder(sc *SemanticCache) (embedder, error) {
@@ -213,6 +225,57 @@ func model2vecEmbedder(sc *SemanticCache) (embedder, error) {
 		},
 		threshold: defaultModel2VecThreshold,
 		identity:  m.Identity(),
+	}, nil
+}
+
+// useRecentVectors is how many recent question vectors the use embedder
+// keeps, over all scopes (about 2 KiB each).
+const useRecentVectors = 10_000
+
+// errUseTooLong is the use embedder's error for a question longer than the
+// model reads: two such questions that differ only past the cut would
+// match.
+var errUseTooLong = fmt.Errorf("question longer than the model's %d tokens", use.MaxTokens)
+
+func useEmbedder(sc *SemanticCache) (embedder, error) {
+	if sc.BatchWindow >= sc.Timeout {
+		return embedder{}, fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
+	}
+	m, err := use.Load()
+	if err != nil {
+		return embedder{}, err
+	}
+	window := time.Duration(sc.BatchWindow)
+	if window == 0 {
+		window = defaultUseBatchWindow
+	}
+	batched, err := semantic.NewBatched(window, useRecentVectors, func(texts []string, vecs [][]float32, _ []error) {
+		copy(vecs, m.Embed(texts))
+	})
+	if err != nil {
+		return embedder{}, err
+	}
+	return embedder{
+		embed: func(ctx context.Context, scope, q string) ([]float32, error) {
+			if !m.Fits(q) {
+				return nil, errUseTooLong
+			}
+			return batched.EmbedOne(ctx, scope, q)
+		},
+		threshold: use.DefaultThreshold,
+		identity:  "use/" + m.Storage(),
+	}, nil
+}
+
+func useStaticEmbedder(sc *SemanticCache) (embedder, error) {
+	s, err := use.LoadStatic()
+	if err != nil {
+		return embedder{}, err
+	}
+	return embedder{
+		embed:     func(_ context.Context, _, q string) ([]float32, error) { return s.EmbedOne(q), nil },
+		threshold: use.DefaultStaticThreshold,
+		identity:  fmt.Sprintf("use-static/%d", s.Dim()),
 	}, nil
 }
 

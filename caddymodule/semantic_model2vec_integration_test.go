@@ -115,7 +115,7 @@ func TestModel2VecCaddyfileErrors(t *testing.T) {
 		{"embedder model2vec {\n colour red\n }", "unrecognized model2vec option"},
 		{"embedder model2vec /models/potion", "wrong argument count"},
 		{"embedder local {\n path /x\n }", "takes no block"},
-		{"embedder magic", "want local, openai or model2vec"},
+		{"embedder magic", "want local, use, use-static, model2vec or openai"},
 	} {
 		cf := ":8080 {\n rag_cache {\n semantic {\n " + c.body + "\n }\n }\n}\n"
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)

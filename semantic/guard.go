@@ -21,7 +21,7 @@ import (
 // "pricing?") carry too little to tell them apart, and the exact cache still
 // serves them.
 const (
-	MinQueryChars = 10
+	MinQueryChars = 8
 	MinQueryWords = 3
 )
 

@@ -17,6 +17,7 @@ func TestTooShort(t *testing.T) {
 		{"reset password", true}, // two words
 		{"a b c d", true},        // four letters
 		{"What is X?", true},     // 6 letters and digits
+		{"What is RAG?", false},  // 9 letters, 3 words
 		{"What is love?", false}, // 3 words, 11 letters
 		{"How can I reset my password?", false},
 		{"what's up dude", false}, // the apostrophe joins "what's"
