@@ -158,9 +158,9 @@ type embedder struct {
 // embedders builds each kind of embedder from the semantic config,
 // checking its options; "" is local.
 var embedders = map[string]func(*SemanticCache) (embedder, error){
-	"":          localEmbedder,
-	"local":     localEmbedder,
-	"openai":    openaiEmbedder,
+	"":           localEmbedder,
+	"local":      localEmbedder,
+	"openai":     openaiEmbedder,
 	"model2vec":  model2vecEmbedder,
 	"use":        useEmbedder,
 	"use-static": useStaticEmbedder,

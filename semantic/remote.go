@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
 )
 
 // RemoteConfig points a Remote embedder at an OpenAI-compatible
