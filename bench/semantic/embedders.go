@@ -12,7 +12,7 @@ import (
 )
 
 // evalEmbedderNames are the embedders -embedders can name.
-var evalEmbedderNames = []string{"local", "use", "local+use"}
+var evalEmbedderNames = []string{"local", "use", "use-static", "local+use"}
 
 // evalEmbedder is an embedder under evaluation, with its vectors of the
 // evaluation's texts computed once (memoize) so every table reads the same.
@@ -68,6 +68,13 @@ func evalOpenEmbedder(name string) (*evalEmbedder, error) {
 		}
 		return &evalEmbedder{name: name, about: fmt.Sprintf("Universal Sentence Encoder lite, in Go (weights %s)", m.Storage()),
 			threshold: use.DefaultThreshold, dim: m.Dim(), one: m.EmbedOne, batch: m.Embed}, nil
+	case "use-static":
+		st, err := use.LoadStatic()
+		if err != nil {
+			return nil, err
+		}
+		return &evalEmbedder{name: name, about: "Static distillation of USE lite (int8 table, PCA 128, SIF weights)",
+			threshold: use.DefaultStaticThreshold, dim: st.Dim(), one: st.EmbedOne, batch: st.Embed}, nil
 	case "local+use":
 		l := semantic.NewLocal(0)
 		m, err := use.Load()
