@@ -61,7 +61,6 @@ func main() {
 // the path of vocab.json, installing the npm packages first when no
 // node_modules is given.
 func distil(nodeModules, reuse, pairsGz string) (dir, vocab string, cleanup func(), err error) {
-	cleanup = func() {}
 	var tmps []string
 	cleanup = func() {
 		for _, t := range tmps {
