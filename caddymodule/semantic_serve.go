@@ -44,7 +44,7 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 		return nil, ""
 	}
 	q, ok := llm.TakeQuery(r.URL.Path, decoded, sc.Field) // takes the question out of decoded
-	if !ok || semantic.TooShort(q) {
+	if !ok || semantic.TooShort(q) || semantic.TooLong(q) {
 		sm.skipped.Inc()
 		return nil, ""
 	}

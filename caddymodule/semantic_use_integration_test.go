@@ -49,14 +49,32 @@ func TestUseSkipsQuestionsLongerThanItReads(t *testing.T) {
 	p := startCaddy(t, semanticSite(upstream, "{\n\t\t\tembedder use\n\t\t}"))
 	client := newClient(p, "tenant-a")
 	errors := p.counter("ragproxy_semantic_lookups_total", `cache="semantic_test"`, `result="error"`)
-	// Two questions equal for their first 200 words, then different: with
+	// Two questions equal for their first 140 words, then different: with
 	// the text cut at 128 tokens they would embed the same.
-	long := strings.Repeat("please explain the refund policy in detail ", 40)
+	long := strings.Repeat("please explain the refund policy in detail ", 20) // 140 words: under MaxQueryWords, over 128 tokens
 	ask(t, client, chatParams(long+"for shoes?"))
 	if _, r := ask(t, client, chatParams(long+"for jackets?")); r.Header.Get("X-Cache") != "MISS" {
 		t.Errorf("long questions differing past the cut: X-Cache = %q, want MISS", r.Header.Get("X-Cache"))
 	}
 	if errors() != 2 {
 		t.Errorf("semantic lookups skipped as errors = %v, want 2", errors())
+	}
+}
+
+// A question of more words than the guards compare is never matched by
+// meaning: the pairwise word comparisons stay bounded whatever a client
+// sends.
+func TestSemanticSkipsQuestionsOfTooManyWords(t *testing.T) {
+	_, upstream := startMock(t, mockupstream.Options{})
+	p := startCaddy(t, semanticSite(upstream, "{\n\t\t\tthreshold 0.5\n\t\t}"))
+	client := newClient(p, "tenant-a")
+	skipped := p.counter("ragproxy_semantic_lookups_total", `cache="semantic_test"`, `result="skipped"`)
+	long := strings.Repeat("how do refunds work for orders ", 60) // 300 words
+	ask(t, client, chatParams(long+"today?"))
+	if _, r := ask(t, client, chatParams(long+"now?")); r.Header.Get("X-Cache") != "MISS" {
+		t.Errorf("X-Cache = %q, want MISS", r.Header.Get("X-Cache"))
+	}
+	if skipped() != 2 {
+		t.Errorf("semantic lookups skipped = %v, want 2", skipped())
 	}
 }

@@ -409,29 +409,34 @@ func reversed(l *lexicon, a, b []guardToken) bool {
 	if symmetric(a) || symmetric(b) {
 		return false
 	}
-	first := func(ts []guardToken, s string) int {
-		for i, t := range ts {
-			if t.stem == s {
-				return i
-			}
-		}
-		return -1
-	}
+	// Each stem's first position, so the pairs cost O(len(a)²) at most.
+	firstA, firstB := firstPositions(a), firstPositions(b)
 	for i, x := range a {
-		if first(a, x.stem) != i {
+		if firstA[x.stem] != i {
 			continue
 		}
 		for j, y := range a[i+1:] {
-			if first(a, y.stem) != i+1+j || !l.contrast[stemPair(x.stem, y.stem)] {
+			if firstA[y.stem] != i+1+j || !l.contrast[stemPair(x.stem, y.stem)] {
 				continue
 			}
-			bx, by := first(b, x.stem), first(b, y.stem)
-			if bx >= 0 && by >= 0 && bx > by {
+			bx, okx := firstB[x.stem]
+			by, oky := firstB[y.stem]
+			if okx && oky && bx > by {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+func firstPositions(ts []guardToken) map[string]int {
+	m := make(map[string]int, len(ts))
+	for i, t := range ts {
+		if _, ok := m[t.stem]; !ok {
+			m[t.stem] = i
+		}
+	}
+	return m
 }
 
 func symmetric(ts []guardToken) bool {

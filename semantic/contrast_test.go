@@ -3,6 +3,7 @@ package semantic
 import (
 	"bytes"
 	"compress/gzip"
+	"strings"
 	"testing"
 )
 
@@ -122,4 +123,14 @@ func gzipOf(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+func TestTooLong(t *testing.T) {
+	words := strings.Repeat("word ", MaxQueryWords)
+	if TooLong(words) {
+		t.Errorf("%d words: TooLong, want not", MaxQueryWords)
+	}
+	if !TooLong(words + "more") {
+		t.Errorf("%d words: not TooLong", MaxQueryWords+1)
+	}
 }

@@ -25,6 +25,29 @@ const (
 	MinQueryWords = 3
 )
 
+// MaxQueryWords bounds the questions matched by meaning: the guards compare
+// words pairwise, so a longer question (an attacker's, or a pasted
+// document) skips the semantic step and is cached exactly only.
+const MaxQueryWords = 256
+
+// TooLong reports whether query has more than MaxQueryWords words.
+func TooLong(query string) bool {
+	words, in := 0, false
+	for _, r := range query {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if !in {
+				if words++; words > MaxQueryWords {
+					return true
+				}
+				in = true
+			}
+		} else {
+			in = false
+		}
+	}
+	return false
+}
+
 // TooShort reports whether query is too short to match semantically: fewer
 // than MinQueryChars letters and digits or fewer than MinQueryWords words
 // (runs of letters and digits).
