@@ -58,6 +58,8 @@ type lexicon struct {
 	same     map[[2]string]bool
 	learned  map[[2]string]bool // swaps Quora's labels show to keep the meaning
 	action   map[string]bool    // stems of words used mostly as verbs, adjectives or adverbs
+	// contrasting holds the stems of contrast's pairs.
+	contrasting map[string]bool
 }
 
 var (
@@ -69,6 +71,10 @@ func theLexicon() *lexicon {
 	lexOnce.Do(func() {
 		lex = loadLexicon(contrastWordsFile, wordnetFile)
 		lex.learned = readPairs(quoraSameFile, lex.contrast)
+		lex.contrasting = make(map[string]bool, len(lex.contrast))
+		for p := range lex.contrast {
+			lex.contrasting[p[0]], lex.contrasting[p[1]] = true, true
+		}
 	})
 	return lex
 }
@@ -199,6 +205,12 @@ var negatingPrefixes = []string{"un", "dis", "de", "non", "non-", "anti", "in", 
 // other's opposite by their prefixes or suffixes.
 func opposite(a, b string) bool {
 	const minRoot = 3
+	// Opposites by prefix share their last minRoot letters, by suffix their
+	// first: most pairs of words share neither.
+	if len(a) < minRoot || len(b) < minRoot ||
+		a[len(a)-minRoot:] != b[len(b)-minRoot:] && a[:minRoot] != b[:minRoot] {
+		return false
+	}
 	for _, p := range negatingPrefixes {
 		if r, ok := strings.CutPrefix(a, p); ok && r == b && len(r) >= minRoot {
 			return true
@@ -406,22 +418,21 @@ func headSwap(l *lexicon, a, b, onlyA, onlyB []guardToken) bool {
 // A symmetric relation ("the difference between X and Y", "X vs Y") reads
 // the same both ways.
 func reversed(l *lexicon, a, b []guardToken) bool {
-	if symmetric(a) || symmetric(b) {
+	// Only words with a contrasting partner that both questions hold can
+	// be reversed; most questions have none or one, so the pairs below
+	// are few.
+	var cand []guardToken
+	for i, x := range a {
+		if l.contrasting[x.stem] && hasStem(b, x.stem) && !hasStem(a[:i], x.stem) {
+			cand = append(cand, x)
+		}
+	}
+	if len(cand) < 2 || symmetric(a) || symmetric(b) {
 		return false
 	}
-	// Each stem's first position, so the pairs cost O(len(a)²) at most.
-	firstA, firstB := firstPositions(a), firstPositions(b)
-	for i, x := range a {
-		if firstA[x.stem] != i {
-			continue
-		}
-		for j, y := range a[i+1:] {
-			if firstA[y.stem] != i+1+j || !l.contrast[stemPair(x.stem, y.stem)] {
-				continue
-			}
-			bx, okx := firstB[x.stem]
-			by, oky := firstB[y.stem]
-			if okx && oky && bx > by {
+	for i, x := range cand {
+		for _, y := range cand[i+1:] {
+			if l.contrast[stemPair(x.stem, y.stem)] && firstIndex(b, x.stem) > firstIndex(b, y.stem) {
 				return true
 			}
 		}
@@ -429,14 +440,15 @@ func reversed(l *lexicon, a, b []guardToken) bool {
 	return false
 }
 
-func firstPositions(ts []guardToken) map[string]int {
-	m := make(map[string]int, len(ts))
+func hasStem(ts []guardToken, stem string) bool { return firstIndex(ts, stem) >= 0 }
+
+func firstIndex(ts []guardToken, stem string) int {
 	for i, t := range ts {
-		if _, ok := m[t.stem]; !ok {
-			m[t.stem] = i
+		if t.stem == stem {
+			return i
 		}
 	}
-	return m
+	return -1
 }
 
 func symmetric(ts []guardToken) bool {

@@ -1,7 +1,9 @@
 package semantic
 
 import (
+	"hash/maphash"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kljensen/snowball/english"
 )
@@ -9,7 +11,34 @@ import (
 // Stem reduces a lowercased word to its Porter2 (Snowball English) stem, so
 // inflections compare equal: "enabled", "enables" and "enabling" are all
 // "enabl". The contrast guard and its lexicon speak in stems.
-func Stem(word string) string { return english.Stem(word, true) }
+//
+// Stemming was a third of the guards' time on every lookup, and questions
+// reuse few words, so recent stems are remembered: a direct-mapped table of
+// stemSlots entries, each replaced whole (an atomic pointer), so readers
+// never lock and memory stays bounded.
+func Stem(word string) string {
+	if len(word) > maxStemmedLen {
+		return english.Stem(word, true)
+	}
+	slot := &stemSlots[maphash.String(stemSeed, word)%uint64(len(stemSlots))]
+	if e := slot.Load(); e != nil && e.word == word {
+		return e.stem
+	}
+	stem := english.Stem(word, true)
+	slot.Store(&stemEntry{word: strings.Clone(word), stem: stem})
+	return stem
+}
+
+// maxStemmedLen bounds the words Stem remembers: longer ones are rare, and
+// a client's made-up words must not pin much memory.
+const maxStemmedLen = 32
+
+type stemEntry struct{ word, stem string }
+
+var (
+	stemSeed  = maphash.MakeSeed()
+	stemSlots [4096]atomic.Pointer[stemEntry]
+)
 
 // functionWords carry the shape of a question, not what it asks about:
 // which words two questions swap among these never makes them different
