@@ -19,7 +19,12 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
+	"semantic-hit-use-static",
 	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss"}
+
+// requestedScenarios run only when -scenarios names them: semantic-hit-use
+// first embeds its 25,600 wordings with the transformer (about a minute).
+var requestedScenarios = []string{"semantic-hit-use"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -81,16 +86,22 @@ type bench struct {
 	splitURL, splitHeadersURL      string
 	splitOneRouteURL               string
 	pipelineURL                    string
-	rateRedisURL                   string // empty without the ratelimit-redis scenario
-	adminURL                       string // empty without the ratelimit-redis scenario
+	semanticUse, semanticStatic    encoderFront // zero without their scenarios
+	rateRedisURL                   string       // empty without the ratelimit-redis scenario
+	adminURL                       string       // empty without the ratelimit-redis scenario
 	redis                          *redisServer
 	stop                           func()
 }
 
 // startBench starts the mock, Caddy with a server per front, and, when
-// withRedis, a redis-server for the ratelimit-redis front (and Caddy's
-// admin endpoint, to read its Redis error counter).
-func startBench(maxSize string, withRedis bool) (*bench, error) {
+// the scenarios have ratelimit-redis, a redis-server for its front (and
+// Caddy's admin endpoint, to read its Redis error counter).
+func startBench(maxSize string, scenarios []string) (*bench, error) {
+	withRedis := slices.Contains(scenarios, "ratelimit-redis")
+	encoders, err := startEncoderFronts(scenarios)
+	if err != nil {
+		return nil, err
+	}
 	cacheOptions := ""
 	if maxSize != "" {
 		cacheOptions = fmt.Sprintf(" {\n\t\tmax_size %s\n\t}", maxSize)
@@ -128,7 +139,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 12
+	servers := 12 + len(encoders)
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -155,10 +166,15 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[8], splitHeadersSite(up.Addr)) +
 		site(addrs[9], splitOneRouteSite(up.Addr)) +
 		site(addrs[11], pipelineSite(up.Addr))
+	for i, e := range encoders {
+		cf += site(addrs[12+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
+			strings.ReplaceAll(e.embedder, "-", "_"), e.embedder, up.Addr))
+	}
+	redisAddr := 12 + len(encoders)
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[12], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[13]
+		cf += site(addrs[redisAddr], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[redisAddr+1]
 	}
 	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
@@ -181,9 +197,17 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		redis:            rds,
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
+	for i, e := range encoders {
+		e.url = "http://" + addrs[12+i] + chatPath
+		if e.embedder == "use" {
+			b.semanticUse = e
+		} else {
+			b.semanticStatic = e
+		}
+	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[12] + chatPath
-		b.adminURL = "http://" + addrs[13]
+		b.rateRedisURL = "http://" + addrs[redisAddr] + chatPath
+		b.adminURL = "http://" + addrs[redisAddr+1]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -279,6 +303,23 @@ func (b *bench) check(same, answer []byte, ctype string) error {
 		}
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cache") != c.want {
 			return fmt.Errorf("warming the semantic cache: want %s, got %d X-Cache=%q: %s", c.want, resp.StatusCode, resp.Header.Get("X-Cache"), got)
+		}
+	}
+	for _, e := range []encoderFront{b.semanticUse, b.semanticStatic} {
+		if e.url == "" {
+			continue
+		}
+		for _, c := range []struct {
+			body []byte
+			want string
+		}{{same, "MISS"}, {e.pool.body(), "SEMANTIC-HIT"}} {
+			resp, got, err := post(e.url, c.body)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Cache") != c.want {
+				return fmt.Errorf("warming the %s semantic cache: want %s, got %d X-Cache=%q: %s", e.embedder, c.want, resp.StatusCode, resp.Header.Get("X-Cache"), got)
+			}
 		}
 	}
 	if err := b.checkRateLimits(same); err != nil {
@@ -379,6 +420,15 @@ func (b *bench) target(scenario string) (target, error) {
 	case "semantic-hit":
 		para := chatBody(paraphrase)
 		return target{url: b.semanticURL, body: func() []byte { return para }, wantCache: "SEMANTIC-HIT"}, nil
+	case "semantic-hit-use", "semantic-hit-use-static":
+		e := b.semanticUse
+		if scenario == "semantic-hit-use-static" {
+			e = b.semanticStatic
+		}
+		if e.url == "" {
+			return target{}, fmt.Errorf("%s: its front was not started", scenario)
+		}
+		return target{url: e.url, body: e.pool.body, wantCache: "SEMANTIC-HIT"}, nil
 	}
 	// The rate limit and split fronts key on the Authorization header;
 	// proxy-auth is proxy-same with it.
@@ -401,7 +451,7 @@ func (b *bench) target(scenario string) (target, error) {
 	if scenario == "pipeline-miss" {
 		return target{url: b.pipelineURL, body: distinctBody, header: rateLimitHeader, wantCache: "MISS"}, nil
 	}
-	return target{}, fmt.Errorf("unknown scenario %q (have %s)", scenario, strings.Join(scenarioNames, ", "))
+	return target{}, fmt.Errorf("unknown scenario %q (have %s; and on request %s)", scenario, strings.Join(scenarioNames, ", "), strings.Join(requestedScenarios, ", "))
 }
 
 // post sends one request on a fresh connection and reads the answer.
@@ -439,7 +489,7 @@ type run struct {
 }
 
 func runThroughput(o throughputOptions) error {
-	b, err := startBench(o.CacheMaxSize, slices.Contains(o.Scenarios, "ratelimit-redis"))
+	b, err := startBench(o.CacheMaxSize, o.Scenarios)
 	if err != nil {
 		return err
 	}
