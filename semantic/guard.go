@@ -102,7 +102,7 @@ func Compatible(a, b string) bool { return Veto(a, b) == GuardNone }
 //   - numbers: the sets of numbers must be equal; a number is a run of
 //     digits ("1,000" is 1000, "5.0" is 5, "007" is 7) or a number word from
 //     two to twelve, a ten up to fifty, or hundred ("two" is 2; "one" is
-//     left out, being mostly a pronoun);
+//     left out, being mostly a pronoun), and twice and thrice (2 and 3);
 //   - identifiers: every identifier of one query must appear in the other,
 //     compared without separators and as one or more consecutive words
 //     there ("gpt-4o" matches "GPT 4o" and "gpt4o", not "gpt-4"; "e-mail"
@@ -156,6 +156,7 @@ var guardNumberWords = map[string]string{
 	"seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11",
 	"twelve": "12", "twenty": "20", "thirty": "30", "forty": "40",
 	"fifty": "50", "hundred": "100",
+	"twice": "2", "thrice": "3", // "charged twice" is "charged two times", not "charged"
 }
 
 // guardNegations are the negation words, apostrophes removed.
