@@ -143,6 +143,9 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 		return err
 	}
 	sc.store, sc.poolKey = store, key
+	// The guards' lexicon takes about 0.2 s to read, once per process:
+	// read it now, beside the config load, not in the first lookup.
+	go semantic.PrepareGuards()
 	return nil
 }
 

@@ -84,6 +84,10 @@ const (
 // Guards lists every guard, for metrics that count each one.
 var Guards = []Guard{GuardNegation, GuardNumber, GuardIdentifier, GuardContrast, GuardSubstitution}
 
+// PrepareGuards reads the guards' lexicon (about 0.2 s, once per process)
+// so that the first Veto does not wait for it; later calls return at once.
+func PrepareGuards() { theLexicon() }
+
 // Compatible reports whether two queries may be treated as the same
 // question: Veto finds no guard against it.
 func Compatible(a, b string) bool { return Veto(a, b) == GuardNone }
