@@ -61,7 +61,7 @@ func paraphrasePool(embed func([]string) [][]float32, threshold, margin float32,
 	q := vecs[len(texts)]
 	var pool []string
 	for i, text := range texts {
-		if dot(q, vecs[i]) >= threshold+margin {
+		if semantic.Dot(q, vecs[i]) >= threshold+margin {
 			pool = append(pool, text)
 		}
 	}
@@ -93,14 +93,6 @@ func embedAll(embed func([]string) [][]float32, texts []string) [][]float32 {
 	}
 	wg.Wait()
 	return vecs
-}
-
-func dot(a, b []float32) float32 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
 }
 
 // rotation hands out a pool's texts in turn, as chat bodies: with more

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ragproxy/ragproxy/semantic"
 )
 
 func loadStaticT(tb testing.TB) *Static {
@@ -13,14 +15,6 @@ func loadStaticT(tb testing.TB) *Static {
 	s, err := LoadStatic()
 	if err != nil {
 		tb.Fatal(err)
-	}
-	return s
-}
-
-func dot(a, b []float32) float32 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
 	}
 	return s
 }
@@ -55,12 +49,12 @@ func TestStaticParaphrasesAboveUnrelated(t *testing.T) {
 	}
 	lowPara, highUnrel := float32(2), float32(-2)
 	for _, p := range para {
-		c := dot(s.EmbedOne(p[0]), s.EmbedOne(p[1]))
+		c := semantic.Dot(s.EmbedOne(p[0]), s.EmbedOne(p[1]))
 		t.Logf("paraphrase %.3f %q %q", c, p[0], p[1])
 		lowPara = min(lowPara, c)
 	}
 	for _, p := range unrelated {
-		c := dot(s.EmbedOne(p[0]), s.EmbedOne(p[1]))
+		c := semantic.Dot(s.EmbedOne(p[0]), s.EmbedOne(p[1]))
 		t.Logf("unrelated  %.3f %q %q", c, p[0], p[1])
 		highUnrel = max(highUnrel, c)
 	}
@@ -85,7 +79,7 @@ func TestStaticVectors(t *testing.T) {
 				t.Fatalf("%q: Embed and EmbedOne differ at %d", text, j)
 			}
 		}
-		n := math.Sqrt(float64(dot(one, one)))
+		n := math.Sqrt(float64(semantic.Dot(one, one)))
 		if text == "" {
 			if n != 0 {
 				t.Fatalf("empty text: norm %v, want 0", n)
