@@ -2,9 +2,10 @@
 
 package semantic
 
+import "github.com/ragproxy/ragproxy/internal/cpufeat"
+
 // The AVX2+FMA kernels in vec_amd64.s, used when the CPU and the OS
-// support them (checked with CPUID/XGETBV, so the module needs no extra
-// dependency).
+// support them (internal/cpufeat).
 
 //go:noescape
 func dotAVX2(a, b []float32) float32
@@ -18,33 +19,8 @@ func dotsF32AVX2(q, data, out []float32)
 //go:noescape
 func dotsI8AVX2(q []float32, codes []int8, out []float32)
 
-func vecCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-func vecXGETBV() (eax, edx uint32)
-
-func hasAVX2FMA() bool {
-	maxID, _, _, _ := vecCPUID(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := vecCPUID(1, 0)
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	if xcr0, _ := vecXGETBV(); xcr0&6 != 6 { // the OS saves XMM and YMM state
-		return false
-	}
-	_, ebx7, _, _ := vecCPUID(7, 0)
-	return ebx7&(1<<5) != 0 // AVX2
-}
-
 func init() {
-	if hasAVX2FMA() {
+	if cpufeat.AVX2FMA {
 		useSIMD()
 	}
 }

@@ -130,25 +130,6 @@ idone:
 	MOVSS X0, ret+48(FP)
 	RET
 
-// func vecCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·vecCPUID(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
-
-// func vecXGETBV() (eax, edx uint32)
-TEXT ·vecXGETBV(SB), NOSPLIT, $0-8
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	MOVL DX, edx+4(FP)
-	RET
-
 // func dotsF32AVX2(q, data, out []float32)
 // out[i] = q · data[i*len(q) : (i+1)*len(q)]. Requires len(data) >= len(out)*len(q).
 TEXT ·dotsF32AVX2(SB), NOSPLIT, $0-72

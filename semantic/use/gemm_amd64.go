@@ -2,6 +2,8 @@
 
 package use
 
+import "github.com/ragproxy/ragproxy/internal/cpufeat"
+
 // The AVX2/FMA/F16C tile kernels of gemm_amd64.s, used when the CPU and
 // the OS support them.
 
@@ -33,32 +35,8 @@ func gemm2x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ld
 //go:noescape
 func gemm1x16F32(x *float32, ldx int, w *float32, ldw int, k int, c *float32, ldc int)
 
-func useCPUID(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-func useXGETBV() (eax, edx uint32)
-
 // simd is whether the kernels can run here.
-var simd = func() bool {
-	maxID, _, _, _ := useCPUID(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := useCPUID(1, 0)
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-		f16c    = 1 << 29
-	)
-	if ecx1&(fma|osxsave|avx|f16c) != fma|osxsave|avx|f16c {
-		return false
-	}
-	if xcr0, _ := useXGETBV(); xcr0&6 != 6 { // the OS saves XMM and YMM state
-		return false
-	}
-	_, ebx7, _, _ := useCPUID(7, 0)
-	return ebx7&(1<<5) != 0 // AVX2
-}()
+var simd = cpufeat.F16C
 
 // Blocking: a block of rows meets every 16-column strip of a band of the
 // weights' rows, so the strip (kBand × 16) stays in L1 while the block's
