@@ -118,17 +118,6 @@ func TestHalfAndBFloat16(t *testing.T) {
 			t.Errorf("%s: EmbedOne = %v, want %v as with F32", dtype, got, want)
 		}
 	}
-	for _, c := range []struct {
-		h    uint16
-		want float32
-	}{{0x3c00, 1}, {0xc000, -2}, {0x0001, 5.9604645e-08}, {0x8000, float32(math.Copysign(0, -1))}, {0x7bff, 65504}, {0x3555, 0.33325195}} {
-		if got := halfToFloat(c.h); got != c.want || math.Signbit(float64(got)) != math.Signbit(float64(c.want)) {
-			t.Errorf("halfToFloat(%#04x) = %v, want %v", c.h, got, c.want)
-		}
-	}
-	if !math.IsInf(float64(halfToFloat(0x7c00)), 1) || !math.IsNaN(float64(halfToFloat(0x7e00))) {
-		t.Errorf("half infinity or NaN decoded wrong")
-	}
 }
 
 func TestIdentityNamesTheFiles(t *testing.T) {

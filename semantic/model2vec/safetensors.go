@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/x448/float16"
 	"math"
 	"sort"
 )
@@ -107,7 +108,7 @@ func (t tensor) floats() []float32 {
 		case "F32":
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 		case "F16":
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(b[2*i:]))
+			out[i] = float16.Frombits(binary.LittleEndian.Uint16(b[2*i:])).Float32()
 		case "BF16":
 			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
 		case "I8":
@@ -135,25 +136,4 @@ func (t tensor) ints() (out []int64, ok bool) {
 		}
 	}
 	return out, true
-}
-
-// halfToFloat converts an IEEE 754 half-precision number to float32.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // infinity or NaN
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	case exp != 0: // normal
-		return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
-	case frac == 0: // zero
-		return math.Float32frombits(sign)
-	}
-	// subnormal: frac × 2^-24
-	f := float32(frac) / (1 << 24)
-	if sign != 0 {
-		return -f
-	}
-	return f
 }

@@ -1,6 +1,7 @@
 package use
 
 import (
+	"github.com/x448/float16"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -33,7 +34,7 @@ func TestGemm(t *testing.T) {
 		}
 		w := make([]float32, k*n)
 		for i := range w {
-			w[i] = f16ToF32(f32ToF16ForTest(float32(r.NormFloat64() * 0.1)))
+			w[i] = float16.Fromfloat32(float32(r.NormFloat64() * 0.1)).Float32()
 		}
 		c0 := make([]float32, rows*n)
 		for i := range c0 {
@@ -42,7 +43,7 @@ func TestGemm(t *testing.T) {
 		want := gemmReference(x, rows, w, k, n, c0)
 		f16 := make([]uint16, len(w))
 		for i, v := range w {
-			f16[i] = f32ToF16ForTest(v)
+			f16[i] = float16.Fromfloat32(v).Bits()
 		}
 		for _, m := range []matrix{{rows: k, cols: n, f32: w}, {rows: k, cols: n, f16: f16}} {
 			for _, ways := range []int{1, 3} {
@@ -58,21 +59,10 @@ func TestGemm(t *testing.T) {
 	}
 }
 
-// f32ToF16ForTest truncates to half precision (the values are chosen
-// exactly representable, so rounding does not matter here).
-func f32ToF16ForTest(f float32) uint16 {
-	b := math.Float32bits(f)
-	exp := int(b>>23&0xff) - 127 + 15
-	if exp <= 0 {
-		return uint16(b>>16) & 0x8000
-	}
-	return uint16(b>>16)&0x8000 | uint16(exp)<<10 | uint16(b>>13&0x3ff)
-}
-
 func TestF16ToF32(t *testing.T) {
 	for h, want := range map[uint16]float32{0x3c00: 1, 0xc000: -2, 0x0001: 5.960464477539063e-08, 0x7bff: 65504, 0x3555: 0.333251953125} {
-		if got := f16ToF32(h); got != want {
-			t.Errorf("f16ToF32(%#x) = %v, want %v", h, got, want)
+		if got := f16Table[h]; got != want {
+			t.Errorf("f16Table[%#x] = %v, want %v", h, got, want)
 		}
 	}
 }

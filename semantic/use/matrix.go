@@ -2,7 +2,7 @@ package use
 
 import (
 	"fmt"
-	"math"
+	"github.com/x448/float16"
 )
 
 // matrix is a weight matrix [rows][cols] in one of the storages gen
@@ -82,7 +82,7 @@ func (m *matrix) row(dst []float32, r int, mul float32) {
 	switch {
 	case m.f16 != nil:
 		for j, h := range m.f16[lo : lo+m.cols] {
-			dst[j] = f16ToF32(h) * mul
+			dst[j] = f16Table[h] * mul
 		}
 	case m.i8 != nil:
 		s := m.scale[r]
@@ -96,32 +96,11 @@ func (m *matrix) row(dst []float32, r int, mul float32) {
 	}
 }
 
-// f16ToF32 widens an IEEE half exactly.
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h & 0x3ff)
-	switch {
-	case exp == 0 && man == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: normalise
-		e := uint32(127 - 15 + 1)
-		for man&0x400 == 0 {
-			man <<= 1
-			e--
-		}
-		return math.Float32frombits(sign | e<<23 | (man&0x3ff)<<13)
-	case exp == 31:
-		return math.Float32frombits(sign | 0xff<<23 | man<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | man<<13)
-}
-
 // f16Table widens every half by lookup, for the pure-Go kernel.
 var f16Table = func() *[1 << 16]float32 {
 	var t [1 << 16]float32
 	for i := range t {
-		t[i] = f16ToF32(uint16(i))
+		t[i] = float16.Frombits(uint16(i)).Float32()
 	}
 	return &t
 }()

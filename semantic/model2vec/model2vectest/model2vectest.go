@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/x448/float16"
 	"math"
 	"os"
 	"path/filepath"
@@ -156,7 +157,7 @@ func appendValue(b []byte, dtype string, v float64) []byte {
 	case "F32":
 		return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
 	case "F16":
-		return binary.LittleEndian.AppendUint16(b, FloatToHalf(float32(v)))
+		return binary.LittleEndian.AppendUint16(b, float16.Fromfloat32(float32(v)).Bits())
 	case "BF16":
 		return binary.LittleEndian.AppendUint16(b, uint16(math.Float32bits(float32(v))>>16))
 	case "I8":
@@ -167,28 +168,4 @@ func appendValue(b []byte, dtype string, v float64) []byte {
 		return binary.LittleEndian.AppendUint64(b, uint64(int64(v)))
 	}
 	panic("model2vectest: unknown dtype " + dtype)
-}
-
-// FloatToHalf converts a float32 to IEEE 754 half precision, truncating
-// the mantissa (exact for values a half holds); out-of-range values become
-// infinity, tiny ones zero.
-func FloatToHalf(f float32) uint16 {
-	bits := math.Float32bits(f)
-	sign := uint16(bits>>16) & 0x8000
-	exp := int(bits>>23&0xff) - 127 + 15
-	frac := bits & 0x7fffff
-	switch {
-	case bits&0x7fffffff == 0:
-		return sign
-	case bits>>23&0xff == 0xff:
-		return sign | 0x7c00 | uint16(frac>>13)
-	case exp >= 0x1f:
-		return sign | 0x7c00
-	case exp <= 0:
-		if exp < -10 {
-			return sign
-		}
-		return sign | uint16((frac|0x800000)>>uint(14-exp))
-	}
-	return sign | uint16(exp)<<10 | uint16(frac>>13)
 }

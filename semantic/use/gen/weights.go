@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/x448/float16"
 	"math"
 	"os"
 	"path/filepath"
@@ -168,7 +169,7 @@ func addWeights(w *writer, dist, storage string) error {
 		case "f16":
 			h := make([]byte, 0, 2*len(f))
 			for _, v := range f {
-				h = binary.LittleEndian.AppendUint16(h, f32ToF16(v))
+				h = binary.LittleEndian.AppendUint16(h, float16.Fromfloat32(v).Bits())
 			}
 			w.add(wt.short, dtF16, dims, h)
 		case "i8":
@@ -241,38 +242,4 @@ func quantize(f []float32, rows, cols int, perRow bool) ([]byte, []float32) {
 		}
 	}
 	return q, scales
-}
-
-// f32ToF16 rounds to the nearest IEEE half (ties to even); the weights are
-// far from half's range limits, but overflow and subnormals are handled.
-func f32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int(b>>23&0xff) - 127 + 15
-	man := b & 0x7fffff
-	switch {
-	case b&0x7fffffff == 0:
-		return sign
-	case exp >= 31:
-		return sign | 0x7c00
-	case exp <= 0:
-		if exp < -10 {
-			return sign
-		}
-		man |= 0x800000
-		shift := uint(14 - exp)
-		h := man >> shift
-		rem := man & (1<<shift - 1)
-		half := uint32(1) << (shift - 1)
-		if rem > half || (rem == half && h&1 == 1) {
-			h++
-		}
-		return sign | uint16(h)
-	}
-	h := uint32(exp)<<10 | man>>13
-	rem := man & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && h&1 == 1) {
-		h++ // may carry into the exponent, which is still correct
-	}
-	return sign | uint16(h)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/x448/float16"
 	"math"
 	"path/filepath"
 	"slices"
@@ -56,7 +57,7 @@ func evaluate(dir, vocab string, storage bool, only string) error {
 			i8 := dequantInt8(scales, q, d)
 			f16 := make([]float32, len(rows))
 			for i, x := range rows {
-				f16[i] = f16ToF32(f32ToF16(x))
+				f16[i] = float16.Fromfloat32(x).Float32()
 			}
 			for _, s := range []struct {
 				name  string
