@@ -1,6 +1,7 @@
 package use
 
 import (
+	"slices"
 	"sync"
 	"unicode/utf16"
 
@@ -19,6 +20,10 @@ type Tokenizer struct {
 	// children maps (node<<32 | rune) to the child node of a trie over the
 	// pieces' runes; node 0 is the root. One map keeps 8k pieces compact.
 	children map[uint64]int32
+	// rootChild is the root's children for ASCII runes and, last, for
+	// wordSep (0: none), read without hashing: every position's search
+	// starts at the root.
+	rootChild [129]int32
 	// end holds, per node, the id of the piece ending there, or -1.
 	end    []int32
 	scores []float64
@@ -71,7 +76,27 @@ func newTokenizer(v vocabulary) *Tokenizer {
 		}
 		t.end[node] = int32(id)
 	}
+	for r := range rune(128) {
+		t.rootChild[r] = t.children[uint64(uint32(r))]
+	}
+	t.rootChild[128] = t.children[uint64(uint32(wordSep))]
 	return t
+}
+
+// child returns node's child by rune r, or false.
+func (t *Tokenizer) child(node int32, r rune) (int32, bool) {
+	if node == 0 {
+		switch {
+		case r < 128:
+			c := t.rootChild[r]
+			return c, c != 0
+		case r == wordSep:
+			c := t.rootChild[128]
+			return c, c != 0
+		}
+	}
+	c, ok := t.children[uint64(node)<<32|uint64(uint32(r))]
+	return c, ok
 }
 
 // Encode returns the ids of s; the empty string has none.
@@ -97,9 +122,11 @@ func (t *Tokenizer) encode(s string, sc *encodeScratch) []int32 {
 	}
 	rs := sc.runes
 	n := len(rs)
-	sc.best = append(sc.best[:0], make([]float64, n+1)...)
-	sc.words = append(sc.words[:0], make([]int32, n+1)...)
+	sc.best = slices.Grow(sc.best[:0], n+1)[:n+1]
+	sc.words = slices.Grow(sc.words[:0], n+1)[:n+1]
 	best, words := sc.best, sc.words
+	clear(best)
+	clear(words)
 	// relax offers the edge start→end. Edges reach each end in increasing
 	// start order, the order the reference's lattice walk uses, so its
 	// ">= wins" tie rule picks the same candidate.
@@ -113,7 +140,7 @@ func (t *Tokenizer) encode(s string, sc *encodeScratch) []int32 {
 	for i := range n {
 		node, found := int32(0), false
 		for j := i; j < n; j++ {
-			child, ok := t.children[uint64(node)<<32|uint64(uint32(rs[j]))]
+			child, ok := t.child(node, rs[j])
 			if !ok {
 				break
 			}
