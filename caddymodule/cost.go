@@ -121,6 +121,9 @@ func finishCost(aw *answerWriter, r *http.Request) {
 		table = defaultPrices
 	}
 	price, label, known := table.Lookup(model)
+	if !aw.fromCache() {
+		promptCacheTokens(known, label, u)
+	}
 	if !known {
 		pipelineMetrics.unpriced.Inc()
 		return
@@ -134,6 +137,18 @@ func finishCost(aw *answerWriter, r *http.Request) {
 	}
 	publishPlaceholder(r, contract.PlaceholderCostUSD, strconv.FormatFloat(usd, 'f', -1, 64))
 	setLogField(r, zap.Float64("rag_cost_usd", usd))
+}
+
+// promptCacheTokens counts an upstream answer's prompt tokens by what the
+// provider's prompt cache did with them.
+func promptCacheTokens(known bool, label string, u llm.Usage) {
+	if !known {
+		label = "unpriced" // a model name from the request: never a label
+	}
+	m := pipelineMetrics.promptTokens
+	m.WithLabelValues(label, "read").Add(float64(u.CacheRead))
+	m.WithLabelValues(label, "write").Add(float64(u.CacheWrite))
+	m.WithLabelValues(label, "uncached").Add(float64(max(u.Input-u.CacheRead-u.CacheWrite, 0)))
 }
 
 // answerModel is the model that answered: the one rag_fallback's tier

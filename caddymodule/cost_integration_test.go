@@ -62,6 +62,8 @@ func TestCostOncePerRequest(t *testing.T) {
 	}
 }`)
 	spent := p.counter("ragproxy_llm_cost_usd_total", `model="gpt-4o-mini*"`)
+	cacheRead := p.counter("ragproxy_llm_prompt_tokens_total", `cache="read"`, `model="gpt-4o-mini*"`)
+	uncached := p.counter("ragproxy_llm_prompt_tokens_total", `cache="uncached"`, `model="gpt-4o-mini*"`)
 	saved := p.counter("ragproxy_cache_saved_usd_total", `model="gpt-4o-mini*"`)
 	const want = 0.15 + 0.075 + 0.60 // 1M plain input, 1M cached input, 1M output at gpt-4o-mini's prices
 	body := modelBody("gpt-4o-mini", "What is RAG?")
@@ -70,6 +72,9 @@ func TestCostOncePerRequest(t *testing.T) {
 	}
 	if got := spent(); math.Abs(got-want) > 1e-9 {
 		t.Errorf("cost recorded %v, want %v (once, cached input as cached)", got, want)
+	}
+	if r, u := cacheRead(), uncached(); r != 1e6 || u != 1e6 {
+		t.Errorf("prompt tokens read from the provider's cache %v, uncached %v; want 1M each", r, u)
 	}
 	if resp, _ := post(t, p.URL+"/v1/chat/completions", body, "X-Key", "a"); resp.Header.Get("X-Cache") != "HIT" {
 		t.Fatalf("second ask: X-Cache %q", resp.Header.Get("X-Cache"))

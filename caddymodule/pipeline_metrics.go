@@ -17,6 +17,7 @@ var pipelineMetrics = struct {
 	cost           *prometheus.CounterVec
 	saved          *prometheus.CounterVec
 	unpriced       prometheus.Counter
+	promptTokens   *prometheus.CounterVec
 }{
 	validated: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_validate_requests_total",
@@ -34,6 +35,10 @@ var pipelineMetrics = struct {
 		Name: "ragproxy_cache_saved_usd_total",
 		Help: "What answers from rag_cache would have cost upstream in US dollars, by model (as ragproxy_llm_cost_usd_total).",
 	}, []string{"model"}),
+	promptTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_llm_prompt_tokens_total",
+		Help: "Prompt tokens of upstream LLM answers by model (as ragproxy_llm_cost_usd_total; \"unpriced\" for a model not in the price table) and by the provider's prompt cache: read (cache hits), write (written to it), uncached. Hit ratio: read / (read + write + uncached).",
+	}, []string{"model", "cache"}),
 	unpriced: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ragproxy_llm_cost_unpriced_total",
 		Help: "Answers with a usage but no price: the model is not in the price table (or not known).",
@@ -47,7 +52,7 @@ func registerPipelineMetrics(reg prometheus.Registerer) error {
 		return err
 	}
 	for _, c := range []prometheus.Collector{pipelineMetrics.validated, pipelineMetrics.streamFailures,
-		pipelineMetrics.cost, pipelineMetrics.saved, pipelineMetrics.unpriced} {
+		pipelineMetrics.cost, pipelineMetrics.saved, pipelineMetrics.unpriced, pipelineMetrics.promptTokens} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
