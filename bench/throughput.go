@@ -19,7 +19,7 @@ import (
 
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss", "validate-miss"}
 
 // benchAuthorization is the Authorization header of the rate limit
 // scenarios: their zones are keyed on it, so one fixed key is limited.
@@ -80,7 +80,7 @@ type bench struct {
 	rateTokensOffURL               string
 	splitURL, splitHeadersURL      string
 	splitOneRouteURL               string
-	pipelineURL                    string
+	pipelineURL, validateURL       string
 	rateRedisURL                   string // empty without the ratelimit-redis scenario
 	adminURL                       string // empty without the ratelimit-redis scenario
 	redis                          *redisServer
@@ -128,7 +128,7 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 12
+	servers := 13
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -154,11 +154,12 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		site(addrs[7], splitSite(up.Addr)) +
 		site(addrs[8], splitHeadersSite(up.Addr)) +
 		site(addrs[9], splitOneRouteSite(up.Addr)) +
-		site(addrs[11], pipelineSite(up.Addr))
+		site(addrs[11], pipelineSite(up.Addr)) +
+		site(addrs[12], validateSite(up.Addr))
 	admin := "off"
 	if rds != nil {
-		cf += site(addrs[12], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
-		admin = addrs[13]
+		cf += site(addrs[13], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
+		admin = addrs[14]
 	}
 	stopCaddy, err := startCaddyAdmin(admin, cf, addrs[:servers]...)
 	if err != nil {
@@ -178,12 +179,13 @@ func startBench(maxSize string, withRedis bool) (*bench, error) {
 		splitHeadersURL:  "http://" + addrs[8] + chatPath,
 		splitOneRouteURL: "http://" + addrs[9] + chatPath,
 		pipelineURL:      "http://" + addrs[11] + chatPath,
+		validateURL:      "http://" + addrs[12] + chatPath,
 		redis:            rds,
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	if rds != nil {
-		b.rateRedisURL = "http://" + addrs[12] + chatPath
-		b.adminURL = "http://" + addrs[13]
+		b.rateRedisURL = "http://" + addrs[13] + chatPath
+		b.adminURL = "http://" + addrs[14]
 	}
 	if err := b.check(same, answer, ctype); err != nil {
 		b.stop()
@@ -235,6 +237,15 @@ func pipelineSite(upstream string) string {
 		"\trag_cache pipeline {\n\t\tsemantic\n\t}\n"+
 		"\trag_fallback {\n\t\ttier primary {\n\t\t\treverse_proxy %s\n\t\t}\n\t}\n",
 		benchRate, benchTokens, upstream)
+}
+
+// validateSite is a server body: rag_validate with every limit set (the
+// question checked against a deny pattern) in front of reverse_proxy; with
+// a new question every request, what validation adds to a miss.
+func validateSite(upstream string) string {
+	return fmt.Sprintf("\trag_validate {\n\t\tmax_messages 64\n\t\tmax_prompt_tokens 100000\n\t\tmax_tokens 4096 clamp\n"+
+		"\t\tmodels gpt-4o-mini\n\t\tmax_question_length 4000\n\t\tdeny \"(?i)ignore (all )?previous instructions\"\n\t}\n"+
+		"\treverse_proxy %s\n", upstream)
 }
 
 // splitHeadersSite is a server body that only adds the headers rag_split
@@ -374,6 +385,8 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.proxyURL, body: distinctBody}, nil
 	case "cache-miss":
 		return target{url: b.cacheURL, body: distinctBody, wantCache: "MISS"}, nil
+	case "validate-miss":
+		return target{url: b.validateURL, body: distinctBody}, nil
 	case "fallback-same":
 		return target{url: b.fallbackURL, body: sameBody}, nil
 	case "semantic-hit":
