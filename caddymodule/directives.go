@@ -7,7 +7,8 @@ import "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 // first, requests are validated next (a refused request
 // spends no budget), limits are checked next, then the experiment picks
 // a variant (so the cache and its measurement see it), the cache answers
-// before the fallback tiers run, and all come before a plain
+// (keyed on the client's own body) before rag_prompt_cache rewrites the
+// body for the provider's prompt cache and the fallback tiers run, and all come before a plain
 // reverse_proxy in the same route. Each is placed
 // right before reverse_proxy (only standard directives may be named), so
 // the registration order below is the order they run in.
@@ -18,6 +19,7 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("rag_split", parseSplitCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_feedback", parseFeedbackCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_cache", parseCacheCaddyfile)
+	httpcaddyfile.RegisterHandlerDirective("rag_prompt_cache", parsePromptCacheCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_fallback", parseFallbackCaddyfile)
 	httpcaddyfile.RegisterDirectiveOrder("rag_cost", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_validate", httpcaddyfile.Before, "reverse_proxy")
@@ -25,5 +27,6 @@ func init() {
 	httpcaddyfile.RegisterDirectiveOrder("rag_split", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_feedback", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_cache", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterDirectiveOrder("rag_prompt_cache", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_fallback", httpcaddyfile.Before, "reverse_proxy")
 }

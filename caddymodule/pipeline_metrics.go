@@ -18,6 +18,7 @@ var pipelineMetrics = struct {
 	saved          *prometheus.CounterVec
 	unpriced       prometheus.Counter
 	promptTokens   *prometheus.CounterVec
+	promptCache    *prometheus.CounterVec
 }{
 	validated: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_validate_requests_total",
@@ -39,6 +40,10 @@ var pipelineMetrics = struct {
 		Name: "ragproxy_llm_prompt_tokens_total",
 		Help: "Prompt tokens of upstream LLM answers by model (as ragproxy_llm_cost_usd_total; \"unpriced\" for a model not in the price table) and by the provider's prompt cache: read (cache hits), write (written to it), uncached. Hit ratio: read / (read + write + uncached).",
 	}, []string{"model", "cache"}),
+	promptCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_prompt_cache_requests_total",
+		Help: "Requests rag_prompt_cache prepared, by result (added: Anthropic breakpoints inserted; full, client_ttl, too_short, not_applicable: left alone; key_set, key_present: OpenAI prompt_cache_key).",
+	}, []string{"result"}),
 	unpriced: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ragproxy_llm_cost_unpriced_total",
 		Help: "Answers with a usage but no price: the model is not in the price table (or not known).",
@@ -52,7 +57,7 @@ func registerPipelineMetrics(reg prometheus.Registerer) error {
 		return err
 	}
 	for _, c := range []prometheus.Collector{pipelineMetrics.validated, pipelineMetrics.streamFailures,
-		pipelineMetrics.cost, pipelineMetrics.saved, pipelineMetrics.unpriced, pipelineMetrics.promptTokens} {
+		pipelineMetrics.cost, pipelineMetrics.saved, pipelineMetrics.unpriced, pipelineMetrics.promptTokens, pipelineMetrics.promptCache} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
