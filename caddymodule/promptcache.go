@@ -134,6 +134,8 @@ func (h *PromptCacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, n
 		setBody(r, out)
 		r.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	}
+	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
+	defer finishCost(cm, r)
 	return next.ServeHTTP(w, r)
 }
 

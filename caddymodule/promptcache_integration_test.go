@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/ragproxy/ragproxy/internal/mockupstream"
 )
 
 // TestPromptCacheRewrites: through a real Caddy, an Anthropic request
@@ -90,5 +92,55 @@ func TestPromptCacheRewrites(t *testing.T) {
 	}
 	if json.Unmarshal([]byte(sent), &chat) != nil || len(chat.Key) != 32 || strings.Contains(sent, "sk-secret") {
 		t.Errorf("OpenAI request sent %s; want a 32-hex prompt_cache_key that is not the credential", sent)
+	}
+}
+
+// TestPromptCacheWithMockAnthropic: the mock plays Anthropic's prompt
+// cache; rag_prompt_cache's breakpoints make the second question (another
+// one, same documents) read the prefix from it, and the proxy counts the
+// tokens written and read per model, JSON and streamed, and prices them.
+func TestPromptCacheWithMockAnthropic(t *testing.T) {
+	_, upstream := startMock(t, mockupstream.Options{})
+	p := startCaddy(t, `http://{SITE} {
+	rag_prompt_cache
+	reverse_proxy `+upstream+`
+}`)
+	written := p.counter("ragproxy_llm_prompt_tokens_total", `cache="write"`, `model="claude-sonnet-4-5*"`)
+	read := p.counter("ragproxy_llm_prompt_tokens_total", `cache="read"`, `model="claude-sonnet-4-5*"`)
+	spent := p.counter("ragproxy_llm_cost_usd_total", `model="claude-sonnet-4-5*"`)
+	docs := strings.Repeat("passage ", 3000)
+	ask := func(q string, stream bool) string {
+		b, _ := json.Marshal(map[string]any{
+			"model": "claude-sonnet-4-5", "max_tokens": 100, "stream": stream,
+			"system": "Answer from the documents.",
+			"messages": []any{
+				map[string]any{"role": "user", "content": []any{map[string]any{"type": "text", "text": docs}}},
+				map[string]any{"role": "assistant", "content": "Read."},
+				map[string]any{"role": "user", "content": q}, // the mock answers this alone
+			},
+		})
+		resp, body := post(t, p.URL+"/v1/messages", string(b))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		return body
+	}
+	ask("What do they say?", false)
+	first := spent()
+	if w, r := written(), read(); w < 3000 || r != 0 {
+		t.Errorf("first ask: %v tokens written to the provider's cache, %v read; want the documents written", w, r)
+	}
+	body := ask("And what else?", true)
+	if !strings.Contains(body, "event: message_start") {
+		t.Fatalf("not a stream: %s", body)
+	}
+	if r := read(); r < 3000 {
+		t.Errorf("second ask (streamed): %v tokens read from the provider's cache; want the documents", r)
+	}
+	// about 3000 tokens written at 3.75/M the first time, read at 0.30/M
+	// the second (plain input would be 3/M both times); a few tokens more
+	// of question and answer
+	if second := spent() - first; first < 3000*3.75/1e6 || first > 3000*3.75/1e6+0.001 || second < 3000*0.30/1e6 || second > 3000*0.30/1e6+0.001 {
+		t.Errorf("costs %v then %v; want the prefix priced as a cache write, then as a cache read", first, second)
 	}
 }
