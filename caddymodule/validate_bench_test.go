@@ -19,3 +19,10 @@ func BenchmarkValidateHandler(b *testing.B) {
 func BenchmarkCostHandler(b *testing.B) {
 	benchHandler(b, provisioned(b, &CostHandler{}), benchAuth)
 }
+
+// BenchmarkPromptCacheHandler is rag_prompt_cache on an OpenAI chat
+// request: prompt_cache_key set from the hashed Authorization, the body
+// re-encoded, and the cost meter it starts as the first handler.
+func BenchmarkPromptCacheHandler(b *testing.B) {
+	benchHandler(b, provisioned(b, &PromptCacheHandler{}), benchAuth)
+}
