@@ -224,6 +224,8 @@ func throughputReport(o throughputOptions, runs []run) string {
 		rps("proxy-split-headers", "proxy-auth", 0),
 		cpuDelta("split", "proxy-same"),
 		rps("pipeline-miss", "proxy-distinct", 0.90),
+		rps("validate-miss", "proxy-distinct", 0.95),
+		cpuDelta("validate-miss", "proxy-distinct"),
 		cpuDelta("pipeline-miss", "proxy-distinct"),
 	}
 	header = []string{"ratio"}

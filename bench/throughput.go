@@ -20,10 +20,11 @@ import (
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
 	"semantic-hit-use-static",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss", "validate-miss"}
 
 // requestedScenarios run only when -scenarios names them: semantic-hit-use
-// first embeds its 25,600 wordings with the transformer (about a minute).
+// first embeds its 25,600 wordings with the transformer (one to a few
+// minutes).
 var requestedScenarios = []string{"semantic-hit-use"}
 
 // benchAuthorization is the Authorization header of the rate limit
@@ -85,7 +86,7 @@ type bench struct {
 	rateTokensOffURL               string
 	splitURL, splitHeadersURL      string
 	splitOneRouteURL               string
-	pipelineURL                    string
+	pipelineURL, validateURL       string
 	semanticUse, semanticStatic    encoderFront // zero without their scenarios
 	rateRedisURL                   string       // empty without the ratelimit-redis scenario
 	adminURL                       string       // empty without the ratelimit-redis scenario
@@ -139,7 +140,7 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 12 + len(encoders)
+	servers := 13 + len(encoders)
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -165,12 +166,13 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		site(addrs[7], splitSite(up.Addr)) +
 		site(addrs[8], splitHeadersSite(up.Addr)) +
 		site(addrs[9], splitOneRouteSite(up.Addr)) +
-		site(addrs[11], pipelineSite(up.Addr))
+		site(addrs[11], pipelineSite(up.Addr)) +
+		site(addrs[12], validateSite(up.Addr))
 	for i, e := range encoders {
-		cf += site(addrs[12+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
+		cf += site(addrs[13+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
 			strings.ReplaceAll(e.embedder, "-", "_"), e.embedder, up.Addr))
 	}
-	redisAddr := 12 + len(encoders)
+	redisAddr := 13 + len(encoders)
 	admin := "off"
 	if rds != nil {
 		cf += site(addrs[redisAddr], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
@@ -194,11 +196,12 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		splitHeadersURL:  "http://" + addrs[8] + chatPath,
 		splitOneRouteURL: "http://" + addrs[9] + chatPath,
 		pipelineURL:      "http://" + addrs[11] + chatPath,
+		validateURL:      "http://" + addrs[12] + chatPath,
 		redis:            rds,
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	for i, e := range encoders {
-		e.url = "http://" + addrs[12+i] + chatPath
+		e.url = "http://" + addrs[13+i] + chatPath
 		if e.embedder == "use" {
 			b.semanticUse = e
 		} else {
@@ -259,6 +262,15 @@ func pipelineSite(upstream string) string {
 		"\trag_cache pipeline {\n\t\tsemantic\n\t}\n"+
 		"\trag_fallback {\n\t\ttier primary {\n\t\t\treverse_proxy %s\n\t\t}\n\t}\n",
 		benchRate, benchTokens, upstream)
+}
+
+// validateSite is a server body: rag_validate with every limit set (the
+// question checked against a deny pattern) in front of reverse_proxy; with
+// a new question every request, what validation adds to a miss.
+func validateSite(upstream string) string {
+	return fmt.Sprintf("\trag_validate {\n\t\tmax_messages 64\n\t\tmax_prompt_tokens 100000\n\t\tmax_tokens 4096 clamp\n"+
+		"\t\tmodels gpt-4o-mini\n\t\tmax_question_length 4000\n\t\tdeny \"(?i)ignore (all )?previous instructions\"\n\t}\n"+
+		"\treverse_proxy %s\n", upstream)
 }
 
 // splitHeadersSite is a server body that only adds the headers rag_split
@@ -415,6 +427,8 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.proxyURL, body: distinctBody}, nil
 	case "cache-miss":
 		return target{url: b.cacheURL, body: distinctBody, wantCache: "MISS"}, nil
+	case "validate-miss":
+		return target{url: b.validateURL, body: distinctBody}, nil
 	case "fallback-same":
 		return target{url: b.fallbackURL, body: sameBody}, nil
 	case "semantic-hit":

@@ -28,6 +28,8 @@ type miss struct {
 // ServeHTTP answers from the cache, or passes the request on and records
 // the answer.
 func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
+	defer finishCost(cm, r)
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		return h.bypass(w, r, next, "method")
 	}

@@ -34,9 +34,12 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 		`{"experiment":"chunking","handler":"rag_split","sticky":"{http.request.header.X-User-ID}","variants":[{"name":"current","weight":80},{"name":"new_chunking","weight":20}]}`,
 		`{"handler":"rag_cache","max_size":134217728,"name":"search","scope":"shared","ttl":600000000000}`,
 		`{"handler":"rag_fallback","tiers":[{"fail_on_empty":"documents","name":"vector","retries":1,"routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9003"}]}],"match":[{"vars":{"{rag.variant}":["new_chunking"]}}]},{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9001"}]}]}],"timeout":2000000000},{"name":"bm25","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9200"}]}]}],"uri":"/search/bm25"},{"name":"apology","routes":[{"handle":[{"handler":"headers","response":{"set":{"Content-Type":["application/json"]}}},{"body":"{\"answer\":\"Search is busy, please retry in a minute.\",\"documents\":[]}","handler":"static_response","status_code":200}]}]}]}`,
+		`{"handler":"rag_cost","prices":{"small-model":{"input":0.1,"cached_input":0.05,"output":0.4}}}`,
+		`{"clamp_max_tokens":true,"deny":["(?i)ignore (all )?previous instructions"],"handler":"rag_validate","max_messages":100,"max_prompt_tokens":100000,"max_question_length":8000,"max_tokens":4096}`,
 		`{"handler":"rag_rate_limit","zones":[{"burst":20,"key":"{http.request.header.Authorization}","name":"per_key","rate":"60/m"},{"key":"{http.request.header.X-Team}","name":"team_tokens","tokens":"100000/h"},{"concurrent":8,"key":"{http.request.remote.host}","name":"inflight"}]}`,
 		`{"handler":"rag_cache","ignore_fields":["user","metadata.trace_id"],"max_body":1048576,"max_entry_size":1048576,"max_size":536870912,"name":"llm","semantic":{},"stale_if_error":86400000000000,"ttl":3600000000000}`,
-		`{"handler":"rag_fallback","tiers":[{"breaker":{"failures":5,"open":15000000000,"window":10000000000},"first_byte_timeout":10000000000,"name":"primary","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9000"}]}]}]},{"name":"small_model","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9002"}]}]}],"set_json":{"model":"small-model"}}]}`,
+		`{"handler":"rag_prompt_cache"}`,
+		`{"handler":"rag_fallback","tiers":[{"breaker":{"failures":5,"open":15000000000,"window":10000000000},"fail_on_finish":["length"],"fail_on_invalid_json":true,"fail_on_refusal":true,"first_byte_timeout":10000000000,"name":"primary","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9000"}]}]}]},{"name":"small_model","routes":[{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"127.0.0.1:9002"}]}]}],"set_json":{"model":"small-model"}}]}`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("found %d rag_* handlers, want %d:\n%s", len(got), len(want), out)
@@ -53,9 +56,9 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	}
 	for _, l := range lists {
 		switch strings.Join(l, ",") {
-		case "rag_feedback", "rag_split,rag_cache,rag_fallback", "rag_rate_limit,rag_cache,rag_fallback":
+		case "rag_feedback", "rag_split,rag_cache,rag_fallback", "rag_cost,rag_validate,rag_rate_limit,rag_cache,rag_prompt_cache,rag_fallback":
 		default:
-			t.Errorf("handler order %v, want rag_rate_limit or rag_split, then rag_cache, rag_fallback", l)
+			t.Errorf("handler order %v, want rag_cost, rag_validate, rag_rate_limit or rag_split, then rag_cache, rag_prompt_cache, rag_fallback", l)
 		}
 	}
 }

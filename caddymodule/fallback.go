@@ -22,6 +22,9 @@ func init() {
 	caddy.RegisterModule(FallbackHandler{})
 }
 
+// finishLength is the one finish reason fail_on_finish knows.
+const finishLength = "length"
+
 // Defaults of the rag_fallback handler.
 const (
 	defaultFallbackMaxBody = 10 << 20
@@ -105,6 +108,24 @@ type Tier struct {
 	// as failure. Default: none.
 	FailOnEmpty string `json:"fail_on_empty,omitempty"`
 
+	// A 2xx answer to a request that asked for JSON (OpenAI chat's
+	// response_format, the Responses API's text.format, Anthropic's
+	// output_format: json_object or json_schema) fails if its text is not
+	// a JSON object, or not valid against the request's own schema.
+	// Default: off.
+	FailOnInvalidJSON bool `json:"fail_on_invalid_json,omitempty"`
+
+	// Finish reasons that count as failure. Only "length" is known: an
+	// answer cut at its token limit (finish_reason length, Anthropic
+	// stop_reason max_tokens, a Responses API answer incomplete).
+	// Default: none.
+	FailOnFinish []string `json:"fail_on_finish,omitempty"`
+
+	// A 2xx answer where the model refused fails (an OpenAI message's
+	// refusal, a Responses API refusal part, Anthropic stop_reason
+	// refusal). Default: off.
+	FailOnRefusal bool `json:"fail_on_refusal,omitempty"`
+
 	handler     caddyhttp.Handler
 	fallback    bool // not the first tier: its answers are stand-ins
 	breaker     *breaker.Breaker
@@ -112,8 +133,9 @@ type Tier struct {
 	failStatus  breaker.StatusSet
 	retrier     *retrier.Retrier
 	metrics     tierMetrics
-	setJSON     []jsonField // SetJSON, paths parsed, in path order
-	failOnEmpty llm.Path    // FailOnEmpty parsed; nil for none
+	setJSON     []jsonField      // SetJSON, paths parsed, in path order
+	checks      llm.AnswerChecks // fail_on_empty, fail_on_invalid_json, fail_on_finish, fail_on_refusal
+	model       string           // the model set_json sends, if it sets one: what prices the answer
 }
 
 // jsonField is a set_json rewrite: the value is decoded for every request,
@@ -157,7 +179,7 @@ func (h *FallbackHandler) Provision(ctx caddy.Context) error {
 	if h.MaxBody == 0 {
 		h.MaxBody = defaultFallbackMaxBody
 	}
-	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	for i, t := range h.Tiers {
@@ -174,8 +196,17 @@ func (t *Tier) provision(ctx caddy.Context) error {
 		return err
 	}
 	t.handler = t.Routes.Compile(terminal)
+	t.checks = llm.AnswerChecks{
+		InvalidJSON: t.FailOnInvalidJSON,
+		Truncated:   slices.Contains(t.FailOnFinish, finishLength),
+		Refusal:     t.FailOnRefusal,
+	}
 	if t.FailOnEmpty != "" {
-		t.failOnEmpty = llm.ParsePath(t.FailOnEmpty)
+		t.checks.Empty = llm.ParsePath(t.FailOnEmpty)
+	}
+	t.model = ""
+	if raw, ok := t.SetJSON["model"]; ok {
+		_ = json.Unmarshal(raw, &t.model)
 	}
 	t.setJSON = t.setJSON[:0]
 	for _, path := range slices.Sorted(maps.Keys(t.SetJSON)) {
@@ -237,6 +268,11 @@ func (h *FallbackHandler) Validate() error {
 			return fmt.Errorf("rag_fallback tier %q: retries and durations must not be negative", t.Name)
 		case len(t.Routes) == 0:
 			return fmt.Errorf("rag_fallback tier %q: no handlers", t.Name)
+		}
+		for _, f := range t.FailOnFinish {
+			if f != finishLength {
+				return fmt.Errorf("rag_fallback tier %q: fail_on_finish: only %q is known, got %q", t.Name, finishLength, f)
+			}
 		}
 		if _, err := breaker.ParseStatuses(t.FailStatus); err != nil {
 			return fmt.Errorf("rag_fallback tier %q: fail_status: %v", t.Name, err)

@@ -32,6 +32,9 @@ import (
 //			header_up   <name> <value>
 //			fail_status <code|class...>
 //			fail_on_empty <field>
+//			fail_on_invalid_json
+//			fail_on_finish length
+//			fail_on_refusal
 //			<handler directives…>
 //		}
 //	}
@@ -118,6 +121,20 @@ func parseTier(h httpcaddyfile.Helper) (*Tier, error) {
 			if !h.AllArgs(&t.FailOnEmpty) {
 				return nil, h.ArgErr()
 			}
+		case "fail_on_invalid_json":
+			if h.NextArg() {
+				return nil, h.ArgErr()
+			}
+			t.FailOnInvalidJSON = true
+		case "fail_on_finish":
+			if t.FailOnFinish = h.RemainingArgs(); len(t.FailOnFinish) == 0 {
+				return nil, h.ArgErr()
+			}
+		case "fail_on_refusal":
+			if h.NextArg() {
+				return nil, h.ArgErr()
+			}
+			t.FailOnRefusal = true
 		case "uri":
 			// `uri /path` is ours; `uri strip_prefix …` is Caddy's directive
 			if h.NextArg() && strings.HasPrefix(h.Val(), "/") {

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/breaker"
+	"github.com/ragproxy/ragproxy/contract"
 	"github.com/ragproxy/ragproxy/llm"
 )
 
@@ -28,7 +29,6 @@ const (
 	reasonTimeout          = "timeout"
 	reasonFirstByteTimeout = "first_byte_timeout"
 	reasonTransport        = "transport"
-	reasonEmpty            = "empty"
 	reasonNoAnswer         = "no_answer"
 )
 
@@ -61,6 +61,8 @@ type try struct {
 
 // ServeHTTP tries the tiers in order.
 func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
+	defer finishCost(cm, r)
 	body, err := readBody(r, h.MaxBody)
 	if errors.Is(err, errBodyTooLarge) {
 		return writeBodyTooLarge(w, h.MaxBody)
@@ -125,6 +127,9 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	}
 	req := t.request(r.Clone(ctx), body)
 	tw := newTierWriter(w, r, t)
+	if t.checks.InvalidJSON {
+		tw.format = llm.RequestedFormat(body)
+	}
 	if t.Timeout > 0 {
 		tw.clock = startTierClock(time.Duration(t.Timeout), cancel)
 		defer tw.clock.stop()
@@ -160,6 +165,10 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	case tw.committed:
 		if handlerErr == nil {
 			outcome = breaker.Success
+			if reason := tw.judgeStream(); reason != "" {
+				outcome = breaker.Failure
+				h.streamFailed(t, r, reason)
+			}
 		}
 		return try{served: true, err: handlerErr}
 	}
@@ -169,6 +178,17 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 		return try{served: true, err: tw.release()}
 	}
 	return try{reason: reason}
+}
+
+// streamFailed records a streamed answer that failed its tier's checks
+// at its end: too late for the next tier, it is counted and marked so
+// rag_cache does not store it.
+func (h *FallbackHandler) streamFailed(t *Tier, r *http.Request, reason string) {
+	caddyhttp.SetVar(r.Context(), contract.VarFallback, true)
+	pipelineMetrics.streamFailures.WithLabelValues(t.Name, reason).Inc()
+	if c := h.logger.Check(zapcore.DebugLevel, "streamed answer failed its checks"); c != nil {
+		c.Write(zap.String("tier", t.Name), zap.String("reason", reason))
+	}
 }
 
 // serveRecovering runs the tier's handlers, turning an aborted answer's
@@ -205,8 +225,8 @@ func failureReason(ctx context.Context, handlerErr error, tw *tierWriter) string
 		return reasonNoAnswer
 	case tw.failed:
 		return reasonStatus
-	case tw.heldBack && tw.tier.failOnEmpty != nil && llm.EmptyAt(tw.buf.Bytes(), tw.tier.failOnEmpty):
-		return reasonEmpty
+	case tw.heldBack:
+		return tw.tier.checks.JudgeJSON(tw.buf.Bytes(), tw.format) // llm.FailEmpty, FailInvalidJSON…
 	}
 	return ""
 }

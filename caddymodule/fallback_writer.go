@@ -10,17 +10,20 @@ import (
 
 	"github.com/ragproxy/ragproxy/cache"
 	"github.com/ragproxy/ragproxy/contract"
+	"github.com/ragproxy/ragproxy/llm"
 )
 
-// maxHeldBack bounds an answer held back to check fail_on_empty; a larger
-// one is not empty and is sent on.
+// maxHeldBack bounds an answer held back for its tier's checks
+// (fail_on_empty, fail_on_invalid_json, fail_on_finish, fail_on_refusal);
+// a larger one is sent on unjudged.
 const maxHeldBack = 1 << 20
 
 // tierWriter is the response writer of one try of a tier. The decision is
 // made at WriteHeader: a failure status is dropped (the next tier answers);
 // a 2xx that fail_on_empty must inspect is held back; anything else is
 // committed — its headers replace the try's start state on the client's
-// writer and the body streams straight through. Until it commits, a try
+// writer and the body streams straight through. A 2xx stream the checks
+// apply to streams through a judge that gives its verdict at the end. Until it commits, a try
 // works on its own copy of the headers, so a failed try leaves no trace.
 type tierWriter struct {
 	*caddyhttp.ResponseWriterWrapper
@@ -31,9 +34,12 @@ type tierWriter struct {
 	started   atomic.Bool // the tier began to answer (for the first-byte timeout)
 	status    int
 	failed    bool // a failure status: dropped
-	heldBack  bool // held back in buf for fail_on_empty
+	heldBack  bool // held back in buf for the tier's checks
 	committed bool // headers went to the client
 	buf       bytes.Buffer
+
+	format *llm.Format      // the JSON the request asked for; nil: none (or not checked)
+	judge  *llm.StreamJudge // reads a committed 2xx stream the checks apply to; nil: none
 
 	clock     *tierClock  // the tier's timeout, paused while the client blocks a write; nil: none
 	clientErr atomic.Bool // a write or flush to the client failed: the client's doing, not the tier's
@@ -64,9 +70,14 @@ func (w *tierWriter) WriteHeader(status int) {
 	switch {
 	case w.tier.failStatus.Contains(status):
 		w.failed = true
-	case w.tier.FailOnEmpty != "" && status < 300 && !cache.IsEventStream(w.header.Get("Content-Type")):
+	case status >= 300 || !w.tier.checks.Any():
+		w.commit()
+	case !cache.IsEventStream(w.header.Get("Content-Type")):
 		w.heldBack = true
-	default:
+	default: // a stream: judged at its end
+		if w.tier.checks.OnStreams() {
+			w.judge = new(llm.StreamJudge)
+		}
 		w.commit()
 	}
 }
@@ -81,6 +92,9 @@ func (w *tierWriter) commit() {
 	dst.Set(contract.HeaderUpstream, w.tier.Name) // canonical: Set need not allocate
 	publish(w.req, contract.VarUpstream, w.tier.Name)
 	caddyhttp.SetVar(w.req.Context(), contract.VarFallback, w.tier.fallback)
+	if w.tier.model != "" {
+		caddyhttp.SetVar(w.req.Context(), contract.VarModel, w.tier.model)
+	}
 	w.committed = true
 	w.ResponseWriter.WriteHeader(w.status)
 }
@@ -101,7 +115,18 @@ func (w *tierWriter) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
+	if w.judge != nil {
+		_, _ = w.judge.Write(p)
+	}
 	return w.writeClient(p)
+}
+
+// judgeStream returns why a judged stream failed its tier's checks, or "".
+func (w *tierWriter) judgeStream() string {
+	if w.judge == nil {
+		return ""
+	}
+	return w.tier.checks.Judge(w.judge.Answer(), w.format)
 }
 
 // writeClient writes to the client, with the time it blocks paused out of

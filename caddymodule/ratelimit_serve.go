@@ -26,6 +26,8 @@ const maxZones = 8
 // request's estimated cost before it goes on and settle to what the
 // answer cost after.
 func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
+	defer finishCost(cm, r)
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	now := time.Now()
 
@@ -132,7 +134,7 @@ func (h *RateLimitHandler) prepareTokens(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return true, caddyhttp.Error(http.StatusBadRequest, fmt.Errorf("reading request body: %w", err))
 	}
-	tr.prompt = (int64(len(body)) + 3) / 4
+	tr.prompt = llm.EstimateTokens(len(body))
 	out, ok := llm.OutputCap(body)
 	if !ok {
 		out = h.reserveOutput

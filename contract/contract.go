@@ -33,7 +33,10 @@ const (
 	VarVariant         = "rag.variant"          // set by rag_split: the variant assigned
 	VarRequestID       = "rag.request_id"       // set by rag_split: the id feedback refers to (placeholder only)
 	VarUpstream        = "rag.upstream"         // set by rag_fallback: the tier that answered
-	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer: never cache it
+	VarModel           = "rag.model"            // set by rag_fallback when a tier's set_json names the model: the model that answered
+	VarCostMetered     = "rag.cost.metered"     // set by the first ragproxy handler of a request: it meters the answer's cost (var only)
+	VarPrices          = "rag.cost.prices"      // set by rag_cost: its price table for the handlers after it (var only)
+	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer, or a stream that failed its tier's checks: never cache it
 )
 
 // Answer headers the handlers set, in canonical form (so they can be
@@ -52,6 +55,11 @@ var PerRequestHeaders = []string{
 	HeaderCache, HeaderRequestID, HeaderVariant,
 	"Retry-After", "Ratelimit", "Ratelimit-Policy", "Ratelimit-Limit", "Ratelimit-Remaining", "Ratelimit-Reset",
 }
+
+// PlaceholderCostUSD is what the answer cost in US dollars, by the price
+// table (0 for an answer from the cache), set once the answer is over:
+// for the access log.
+const PlaceholderCostUSD = "rag.cost_usd"
 
 // Placeholders rag_rate_limit sets when it refuses a request, for
 // handle_errors (with refuse_with_error) and the access log.

@@ -15,6 +15,11 @@ func EmptyAt(body []byte, path Path) bool {
 	if dec.Decode(&v) != nil {
 		return false
 	}
+	return emptyAt(v, path)
+}
+
+// emptyAt is EmptyAt on a decoded body.
+func emptyAt(v any, path Path) bool {
 	v, ok := path.Get(v)
 	if !ok {
 		return true

@@ -1,5 +1,7 @@
 package llm
 
+import "encoding/json"
+
 // maxChoices bounds the "n" a reservation multiplies the output cap by.
 const maxChoices = 128
 
@@ -26,4 +28,23 @@ func OutputCap(body []byte) (tokens int64, ok bool) {
 		return 0, false
 	}
 	return limit * n, true // limit ≤ 2^50, n ≤ 128: no overflow
+}
+
+// EstimateTokens is the token count of n bytes of text where no tokenizer
+// is at hand: 4 bytes a token, rounded up. Rate limits reserve by it and
+// rag_validate's max_prompt_tokens measures by it, so both count alike.
+func EstimateTokens(n int) int64 { return (int64(n) + 3) / 4 }
+
+// ModelOf returns the model a JSON request body names (its top-level
+// "model" string, keys matched as OutputCap matches them), or "".
+func ModelOf(body []byte) string {
+	v := topLevelValue(body, "model")
+	if len(v) == 0 || v[0] != '"' {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return s
 }

@@ -8,9 +8,14 @@ import (
 	"strings"
 )
 
-// Usage is the LLM token usage an answer reports.
+// Usage is the LLM token usage an answer reports. Input counts every
+// prompt token; CacheRead and CacheWrite are the part of it read from
+// and written to the provider's prompt cache (OpenAI's
+// prompt_tokens_details / input_tokens_details cached_tokens; Anthropic's
+// cache_read_input_tokens and cache_creation_input_tokens).
 type Usage struct {
-	Input, Output, Total int64
+	Input, Output, Total  int64
+	CacheRead, CacheWrite int64
 }
 
 const (
@@ -509,10 +514,11 @@ type count struct {
 // counts are the token counts of a usage object, as they were given.
 type counts struct {
 	prompt, completion, input, output, total, cacheCreation, cacheRead count
+	cached                                                             count // OpenAI's *_tokens_details.cached_tokens
 }
 
-func (c *counts) fields() [7]*count {
-	return [...]*count{&c.prompt, &c.completion, &c.input, &c.output, &c.total, &c.cacheCreation, &c.cacheRead}
+func (c *counts) fields() [8]*count {
+	return [...]*count{&c.prompt, &c.completion, &c.input, &c.output, &c.total, &c.cacheCreation, &c.cacheRead, &c.cached}
 }
 
 // merge takes the counts o gives. Streamed counts are cumulative, so the
@@ -556,6 +562,8 @@ func (c *counts) usage() (Usage, bool) {
 	} else {
 		u.Total = u.Input + u.Output
 	}
+	u.CacheWrite = c.cacheCreation.n
+	u.CacheRead = max(c.cacheRead.n, c.cached.n)
 	return u, true
 }
 
@@ -569,7 +577,10 @@ type usageObj struct {
 // countNames are the keys of a usage object's counts, in the order of
 // counts.fields.
 var countNames = [...]string{"prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
-	"total_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"}
+	"total_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "cached_tokens"}
+
+// detailNames are the objects of a usage object that hold cached_tokens.
+var detailNames = [...]string{"prompt_tokens_details", "input_tokens_details"}
 
 // UnmarshalJSON reads the counts the way encoding/json would decode them
 // into fields tagged with countNames (keys matched case-insensitively, the
@@ -583,8 +594,21 @@ func (o *usageObj) UnmarshalJSON(b []byte) error {
 		count
 		bad bool
 	}
+	cachedAt := len(countNames) - 1
 	wellFormed := eachMember(b, func(name, value []byte) {
-		for i, want := range countNames {
+		for _, d := range detailNames {
+			if keyIs(name, d) {
+				// only cached_tokens is read from a details object; a bad
+				// one is ignored, not a reason to drop the whole usage
+				eachMember(value, func(name, value []byte) {
+					if keyIs(name, countNames[cachedAt]) {
+						fs[cachedAt].n, fs[cachedAt].set = parseCount(value)
+					}
+				})
+				return
+			}
+		}
+		for i, want := range countNames[:cachedAt] {
 			if !keyIs(name, want) {
 				continue
 			}

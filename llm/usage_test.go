@@ -55,6 +55,11 @@ type usageCase struct {
 
 func u(in, out, total int64) Usage { return Usage{Input: in, Output: out, Total: total} }
 
+// uc is u with the prompt-cache counts: read from and written to it.
+func uc(in, out, total, read, write int64) Usage {
+	return Usage{Input: in, Output: out, Total: total, CacheRead: read, CacheWrite: write}
+}
+
 func sseLines(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
 
 const (
@@ -67,7 +72,7 @@ const (
 var sseCases = []usageCase{
 	{"openai chat with usage", sseLines(
 		oaChunk, "", oaChunk, "", oaFinish, "", oaUsage, "", "data: [DONE]", ""),
-		u(12, 34, 46), true},
+		uc(12, 34, 46, 4, 0), true},
 	{"openai chat without usage", sseLines(
 		oaChunkNoUs, "", oaChunkNoUs, "", "data: [DONE]", ""),
 		Usage{}, false},
@@ -93,7 +98,7 @@ var sseCases = []usageCase{
 		`data: {"type":"response.output_text.delta","sequence_number":1,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hello"}`, "",
 		"event: response.completed",
 		`data: {"type":"response.completed","sequence_number":2,"response":{"id":"resp_1","object":"response","status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"Hello"}]}],"usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":2},"output_tokens":20,"output_tokens_details":{"reasoning_tokens":5},"total_tokens":30}}}`, ""),
-		u(10, 20, 30), true},
+		uc(10, 20, 30, 2, 0), true},
 	{"anthropic", sseLines(
 		"event: message_start",
 		`data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":3,"cache_read_input_tokens":100,"output_tokens":1,"service_tier":"standard"}}}`, "",
@@ -106,7 +111,7 @@ var sseCases = []usageCase{
 		"event: message_delta",
 		`data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":15}}`, "",
 		"event: message_stop", `data: {"type":"message_stop"}`, ""),
-		u(128, 15, 143), true},
+		uc(128, 15, 143, 100, 3), true},
 	{"anthropic several message_delta", sseLines(
 		`data: {"type":"message_start","message":{"usage":{"input_tokens":8,"output_tokens":1}}}`, "",
 		`data: {"type":"message_delta","usage":{"output_tokens":5}}`, "",
@@ -115,13 +120,13 @@ var sseCases = []usageCase{
 	{"anthropic cumulative input on message_delta", sseLines(
 		`data: {"type":"message_start","message":{"usage":{"input_tokens":0,"output_tokens":0}}}`, "",
 		`data: {"type":"message_delta","usage":{"input_tokens":30,"cache_creation_input_tokens":0,"cache_read_input_tokens":2,"output_tokens":7}}`, ""),
-		u(32, 7, 39), true},
+		uc(32, 7, 39, 2, 0), true},
 	{"anthropic message_start only (cut short)", sseLines(
 		`data: {"type":"message_start","message":{"usage":{"input_tokens":8,"output_tokens":1}}}`, "",
 		`data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}`),
 		u(8, 1, 9), true},
 	{"unterminated last line", "data: " + oaUsage[len("data: "):],
-		u(12, 34, 46), true},
+		uc(12, 34, 46, 4, 0), true},
 	{"usage in content text", sseLines(
 		`data: {"choices":[{"delta":{"content":"the \"usage\": {\"prompt_tokens\": 3} field"}}]}`, ""),
 		Usage{}, false},
@@ -241,10 +246,14 @@ func TestUsageMeterJSON(t *testing.T) {
 		{"openai embeddings", `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}`,
 			u(8, 0, 8), true},
 		{"anthropic", `{"id":"msg_1","type":"message","role":"assistant","content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":2095,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"cache_creation":{"ephemeral_5m_input_tokens":100},"output_tokens":503,"service_tier":"standard"}}`,
-			u(4195, 503, 4698), true},
+			uc(4195, 503, 4698, 2000, 100), true},
 		{"anthropic null cache", `{"usage":{"input_tokens":10,"cache_creation_input_tokens":null,"cache_read_input_tokens":null,"output_tokens":5}}`,
 			u(10, 5, 15), true},
 		{"openai-style with cache fields", `{"usage":{"prompt_tokens":100,"completion_tokens":5,"total_tokens":105,"cache_read_input_tokens":80}}`,
+			uc(100, 5, 105, 80, 0), true},
+		{"openai cached tokens", `{"usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":64,"audio_tokens":0}}}`,
+			uc(100, 5, 105, 64, 0), true},
+		{"bad details are ignored", `{"usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":"x"}}}`,
 			u(100, 5, 105), true},
 		{"whitespace", "{\n  \"usage\" :\t{ \"prompt_tokens\" : 1 , \"completion_tokens\" : 2 }\n}\n", u(1, 2, 3), true},
 		{"usage not first", `{"usage_note":"x","model":"m","usage":{"prompt_tokens":1}}`, u(1, 0, 1), true},
@@ -335,7 +344,7 @@ func TestUsageMeterInert(t *testing.T) {
 		if got, ok := meter("application/json", ce, js); !ok || got != u(1, 2, 3) {
 			t.Errorf("%q: Usage() = %+v, %v", ce, got, ok)
 		}
-		if got, ok := meter("TEXT/EVENT-STREAM", ce, sse); !ok || got != u(12, 34, 46) {
+		if got, ok := meter("TEXT/EVENT-STREAM", ce, sse); !ok || got != uc(12, 34, 46, 4, 0) {
 			t.Errorf("%q: Usage() = %+v, %v", ce, got, ok)
 		}
 	}
@@ -358,7 +367,7 @@ func TestUsageMeterReset(t *testing.T) {
 		t.Fatalf("Reset: buffer len %d cap %d; want 0, %d", len(m.buf), cap(m.buf), c)
 	}
 	feed(t, m, []byte(sseLines(oaChunk, "", oaUsage)))
-	if got, ok := m.Usage(); !ok || got != u(12, 34, 46) {
+	if got, ok := m.Usage(); !ok || got != uc(12, 34, 46, 4, 0) {
 		t.Fatalf("reused: Usage() = %+v, %v", got, ok)
 	}
 

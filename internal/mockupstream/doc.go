@@ -6,6 +6,8 @@
 //
 //	POST /v1/chat/completions  chat completions, JSON or SSE stream
 //	POST /v1/completions       legacy text completions
+//	POST /v1/messages          Anthropic Messages, JSON or SSE with its event
+//	                           types; plays the prompt cache (cache_control)
 //	POST /v1/embeddings        deterministic, L2-normalised embeddings
 //	POST /query                RAG search: answer plus three documents
 //	GET  /v1/models            the single model "mock-model"

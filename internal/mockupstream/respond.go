@@ -81,7 +81,11 @@ func (ex *exchange) decode(v any) bool {
 // each, flushed one by one and spaced by the stream-interval knob. With the
 // "mid" drop knob it writes only half of the events, then cuts the
 // connection.
-func (ex *exchange) stream(events [][]byte) {
+func (ex *exchange) stream(events [][]byte) { ex.streamEvents(nil, events) }
+
+// streamEvents is stream with an "event:" line naming each event, when
+// names is not nil (Anthropic's streams name every event).
+func (ex *exchange) streamEvents(names []string, events [][]byte) {
 	h := ex.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -94,7 +98,10 @@ func (ex *exchange) stream(events [][]byte) {
 		if i > 0 && !pause(ex.r.Context(), ex.k.streamInterval) {
 			return
 		}
-		msg := make([]byte, 0, len(ev)+8)
+		msg := make([]byte, 0, len(ev)+40)
+		if names != nil {
+			msg = append(append(append(msg, "event: "...), names[i]...), '\n')
+		}
 		msg = append(append(append(msg, "data: "...), ev...), "\n\n"...)
 		if _, err := ex.w.Write(msg); err != nil {
 			return

@@ -18,11 +18,14 @@ type Server struct {
 	seq   atomic.Int64 // answers given, for ids and request_seq
 	calls atomic.Int64 // requests received
 	paths sync.Map     // path → *atomic.Int64 requests received
+
+	cacheMu sync.Mutex
+	cached  map[[32]byte]struct{} // Anthropic prompt prefixes "in the prompt cache"
 }
 
 // New returns a Server configured with opts.
 func New(opts Options) *Server {
-	s := &Server{}
+	s := &Server{cached: map[[32]byte]struct{}{}}
 	s.SetOptions(opts)
 	return s
 }
@@ -82,6 +85,7 @@ type route struct {
 var routes = map[string]route{
 	"/v1/chat/completions": {http.MethodPost, (*Server).chat},
 	"/v1/completions":      {http.MethodPost, (*Server).completion},
+	"/v1/messages":         {http.MethodPost, (*Server).messages},
 	"/v1/embeddings":       {http.MethodPost, (*Server).embeddings},
 	"/query":               {http.MethodPost, (*Server).query},
 	"/v1/models":           {http.MethodGet, (*Server).models},

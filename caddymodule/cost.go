@@ -1,0 +1,172 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/ragproxy/ragproxy/contract"
+	"github.com/ragproxy/ragproxy/cost"
+	"github.com/ragproxy/ragproxy/llm"
+)
+
+func init() {
+	caddy.RegisterModule(CostHandler{})
+}
+
+// defaultPrices is the shipped price table (cost.Defaults), used by
+// routes without rag_cost.
+var defaultPrices = cost.NewTable(nil)
+
+// CostHandler sets the price table for the handlers after it and meters
+// the answer's cost. It is optional: without it the first ragproxy
+// handler of a route meters the cost with the shipped prices.
+type CostHandler struct {
+	// Prices per model (or name prefix ending in "*"), overriding and
+	// extending the shipped table. Default: the shipped table only.
+	Prices map[string]ModelPrice `json:"prices,omitempty"`
+
+	table *cost.Table
+}
+
+// ModelPrice is a model's price in US dollars per million tokens.
+type ModelPrice struct {
+	// Prompt tokens not read from the provider's prompt cache. Required.
+	Input float64 `json:"input"`
+	// Prompt tokens read from the prompt cache. Default: 0.
+	CachedInput float64 `json:"cached_input,omitempty"`
+	// Answer tokens. Default: 0.
+	Output float64 `json:"output"`
+	// Prompt tokens written to the prompt cache (Anthropic). Default: 0, priced as Input.
+	CacheWrite float64 `json:"cache_write,omitempty"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (CostHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.rag_cost",
+		New: func() caddy.Module { return new(CostHandler) },
+	}
+}
+
+// Provision builds the price table.
+func (h *CostHandler) Provision(ctx caddy.Context) error {
+	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return err
+	}
+	over := make(map[string]cost.Price, len(h.Prices))
+	for name, p := range h.Prices {
+		over[name] = cost.Price{Input: p.Input, CachedInput: p.CachedInput, Output: p.Output, CacheWrite: p.CacheWrite}
+	}
+	h.table = cost.NewTable(over)
+	return nil
+}
+
+// Validate checks the prices.
+func (h *CostHandler) Validate() error {
+	for name, p := range h.Prices {
+		if name == "" || p.Input < 0 || p.CachedInput < 0 || p.Output < 0 || p.CacheWrite < 0 {
+			return fmt.Errorf("rag_cost: price %q: a model name and prices of at least 0", name)
+		}
+	}
+	return nil
+}
+
+// ServeHTTP hands the table on and meters the answer. It reads the body
+// (up to 8 MiB; a larger one passes unread, and unpriced) for the model
+// it names, so it can price a route with no other ragproxy handler.
+func (h *CostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	caddyhttp.SetVar(r.Context(), contract.VarPrices, h.table)
+	if r.Method == http.MethodPost {
+		_, _ = readBody(r, defaultValidateMaxBody) // kept on r for answerModel and the handlers after
+	}
+	w, cm := meterCost(w, r)
+	defer finishCost(cm, r)
+	return next.ServeHTTP(w, r)
+}
+
+// meterCost starts metering the answer's cost, unless a handler before
+// this one in the request already does: the cost is recorded once per
+// request whichever ragproxy handlers the route has. It returns the
+// writer to pass on and the meter (nil: another handler meters).
+func meterCost(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *answerWriter) {
+	if caddyhttp.GetVar(r.Context(), contract.VarCostMetered) != nil {
+		return w, nil
+	}
+	caddyhttp.SetVar(r.Context(), contract.VarCostMetered, true)
+	aw := watchAnswer(w, r)
+	return aw, aw
+}
+
+// finishCost records the metered answer's cost, once the chain returned.
+func finishCost(aw *answerWriter, r *http.Request) {
+	if aw == nil {
+		return
+	}
+	defer aw.release()
+	if aw.status == 0 || aw.status >= 300 {
+		return
+	}
+	u, ok := aw.meter.Usage()
+	if !ok {
+		return
+	}
+	model := answerModel(r)
+	table, _ := caddyhttp.GetVar(r.Context(), contract.VarPrices).(*cost.Table)
+	if table == nil {
+		table = defaultPrices
+	}
+	price, label, known := table.Lookup(model)
+	if !aw.fromCache() {
+		promptCacheTokens(known, label, u)
+	}
+	if !known {
+		pipelineMetrics.unpriced.Inc()
+		return
+	}
+	usd := price.Of(cost.Usage{Input: u.Input, CacheRead: u.CacheRead, CacheWrite: u.CacheWrite, Output: u.Output})
+	if aw.fromCache() {
+		pipelineMetrics.saved.WithLabelValues(label).Add(usd)
+		usd = 0
+	} else {
+		pipelineMetrics.cost.WithLabelValues(label).Add(usd)
+	}
+	publishPlaceholder(r, contract.PlaceholderCostUSD, strconv.FormatFloat(usd, 'f', -1, 64))
+	setLogField(r, zap.Float64("rag_cost_usd", usd))
+}
+
+// promptCacheTokens counts an upstream answer's prompt tokens by what the
+// provider's prompt cache did with them.
+func promptCacheTokens(known bool, label string, u llm.Usage) {
+	if !known {
+		label = "unpriced" // a model name from the request: never a label
+	}
+	m := pipelineMetrics.promptTokens
+	m.WithLabelValues(label, "read").Add(float64(u.CacheRead))
+	m.WithLabelValues(label, "write").Add(float64(u.CacheWrite))
+	m.WithLabelValues(label, "uncached").Add(float64(max(u.Input-u.CacheRead-u.CacheWrite, 0)))
+}
+
+// answerModel is the model that answered: the one rag_fallback's tier
+// set, else the one the request body names (read from the buffer a
+// ragproxy handler kept), else "".
+func answerModel(r *http.Request) string {
+	if m, ok := caddyhttp.GetVar(r.Context(), contract.VarModel).(string); ok && m != "" {
+		return m
+	}
+	if b, ok := r.Body.(*bufferedBody); ok {
+		return llm.ModelOf(b.data)
+	}
+	return ""
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*CostHandler)(nil)
+	_ caddy.Validator             = (*CostHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*CostHandler)(nil)
+)
