@@ -124,3 +124,16 @@ func appendLenString(dst []byte, s string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
+
+// TenantIDSize is the size of a tenant id.
+const TenantIDSize = 16
+
+// TenantID identifies a tenant — the part of a scope an Append*Scope
+// function wrote, before any variant or selector — by a truncated SHA-256
+// hash of it, so that entries (in memory or in a shared Redis) can be
+// purged by tenant while no store ever holds a credential or a tenant's
+// name in clear.
+func TenantID(tenantScope []byte) string {
+	sum := sha256.Sum256(tenantScope)
+	return string(sum[:TenantIDSize])
+}

@@ -120,7 +120,8 @@ func (c *Conn) Up() bool { return c.brk.State() != breaker.Open }
 func (c *Conn) Close() error { return c.client.Close() }
 
 // Call runs fn with a context bounded by the timeout, unless Redis failed
-// within the last second (then it returns ErrDown at once). redis.Nil (no
+// within the last second: then it returns ErrDown itself at once (a failed
+// call returns an error wrapping ErrDown). redis.Nil (no
 // such key) counts as a success: Call returns nil.
 func (c *Conn) Call(fn func(ctx context.Context) error) error {
 	done, err := c.brk.Allow()
