@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -100,7 +101,29 @@ type CacheHandler struct {
 	// off (exact matches only).
 	Semantic *SemanticCache `json:"semantic,omitempty"`
 
+	// Redis shared by every instance, behind this instance's memory, as a
+	// URL: redis://[user:password@]host:port/db (rediss:// for TLS),
+	// redis+cluster://host:port?addr=host2:port2 for a Redis Cluster,
+	// redis+sentinel://host:port/db?master_name=name for Sentinel. Stored
+	// answers are written through to it; a memory miss is looked up in it.
+	// Default: none (this instance's memory only).
+	Redis string `json:"redis,omitempty"`
+
+	// Bound on each Redis call, connecting included; a lookup that takes
+	// longer is a miss, and after a failure Redis is left alone for a
+	// second. Default: 100ms.
+	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
+
+	// Prefix of every key and channel the cache uses in Redis; the cache's
+	// name follows it. Default: "ragproxy:".
+	RedisPrefix string `json:"redis_prefix,omitempty"`
+
+	// Largest entry (encoded, in bytes) written to Redis; larger ones stay
+	// in this instance's memory only. Default: max_entry_size.
+	RedisMaxEntrySize int64 `json:"redis_max_entry_size,omitempty"`
+
 	store        *sharedStore
+	redisMetrics cacheRedisMetrics
 	scopeText    placeholder
 	scopeParts   []placeholder // with several placeholders (or text) in Scope: each, to bypass when any renders empty
 	scopeHeaders []string      // ScopeHeaders, canonical
@@ -131,6 +154,9 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	for _, name := range h.ScopeHeaders {
 		h.scopeHeaders = append(h.scopeHeaders, textproto.CanonicalMIMEHeaderKey(name))
 	}
+	// in one order, so that a tenant's scope can be computed again to purge it
+	slices.Sort(h.scopeHeaders)
+	h.scopeHeaders = slices.Compact(h.scopeHeaders)
 	if h.Name == "" {
 		h.Name = defaultCacheName
 	}
@@ -162,7 +188,20 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 		MaxBytes:      h.MaxSize,
 		MaxEntryBytes: int(h.MaxEntrySize),
 	}
-	store, key, err := acquireStore(h.Name, cfg)
+	var shared *redisSettings
+	if h.Redis != "" {
+		if h.RedisMaxEntrySize == 0 {
+			h.RedisMaxEntrySize = h.MaxEntrySize
+		}
+		shared = &redisSettings{
+			url:      h.Redis,
+			timeout:  time.Duration(h.RedisTimeout),
+			prefix:   h.RedisPrefix,
+			maxEntry: int(h.RedisMaxEntrySize),
+		}
+		h.redisMetrics = newCacheRedisMetrics(h.Name)
+	}
+	store, key, err := acquireStore(h.Name, cfg, shared)
 	if err != nil {
 		return fmt.Errorf("rag_cache %q: %v", h.Name, err)
 	}
@@ -181,8 +220,12 @@ func (h *CacheHandler) Validate() error {
 	switch {
 	case h.TTL < 0 || h.StaleIfError < 0:
 		return fmt.Errorf("rag_cache: ttl and stale_if_error must not be negative")
-	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0:
+	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0 || h.RedisMaxEntrySize < 0:
 		return fmt.Errorf("rag_cache: sizes must not be negative")
+	case h.RedisTimeout < 0:
+		return fmt.Errorf("rag_cache: redis_timeout must not be negative")
+	case h.Redis == "" && (h.RedisTimeout != 0 || h.RedisPrefix != "" || h.RedisMaxEntrySize != 0):
+		return fmt.Errorf("rag_cache: redis_timeout, redis_prefix and redis_max_entry_size need redis")
 	case len(h.ScopeHeaders) > 0 && h.Scope != "":
 		return fmt.Errorf("rag_cache: scope_headers adds to the default scope; it has no effect with scope %q", h.Scope)
 	}

@@ -27,6 +27,10 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		ignore_fields  <field...>
 //		stale_if_error <duration>
 //		coalesce       on | off
+//		redis          <url>
+//		redis_timeout  <duration>
+//		redis_prefix   <prefix>
+//		redis_max_entry_size <size>
 //		semantic [{
 //			embedder    local | use | use-static | openai | model2vec {
 //				path <model-dir>
@@ -99,6 +103,22 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("coalesce: %v", err)
 			}
 			c.Coalesce = &on
+		case "redis":
+			if err := parseArg(d, &c.Redis); err != nil {
+				return err
+			}
+		case "redis_timeout":
+			if err := parseDuration(d, &c.RedisTimeout); err != nil {
+				return err
+			}
+		case "redis_prefix":
+			if err := parseArg(d, &c.RedisPrefix); err != nil {
+				return err
+			}
+		case "redis_max_entry_size":
+			if err := parseSize(d, &c.RedisMaxEntrySize); err != nil {
+				return err
+			}
 		case "semantic":
 			sc, err := parseSemantic(d)
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 // miss is a request the store could not answer fresh.
 type miss struct {
 	key       string
+	tenant    string         // cache.TenantID of the scope's tenant: stored with the entry, to purge it by tenant
 	privateOK bool           // a Cache-Control: private answer may be stored (see scope)
 	stale     *cache.Entry   // an expired answer that may stand in for an error (stale_if_error)
 	sem       *semanticQuery // the question, to remember by meaning once answered
@@ -80,9 +81,15 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		h.metrics.hit.Inc()
 		return h.serveEntry(w, r, entry, contract.CacheHit)
 	}
-	m := miss{key: key, privateOK: privateOK}
+	m := miss{key: key, tenant: cache.TenantID([]byte(cache.ScopeTenant(scope))), privateOK: privateOK}
 	if ok {
 		m.stale = entry
+	}
+	if h.store.redis != nil {
+		if e, fresh := h.sharedLookup(&m, r.Header, start); fresh {
+			h.redisMetrics.hit.Inc()
+			return h.serveEntry(w, r, e, contract.CacheHit)
+		}
 	}
 	if h.Semantic != nil {
 		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
@@ -149,8 +156,13 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		return err
 	}
 	entry, reason := rec.entry()
-	if reason == cache.Storable && h.store.Set(m.key, entry) != nil {
-		reason = cache.SkipTooLarge
+	if reason == cache.Storable {
+		entry.Tenant = m.tenant
+		if h.store.Set(m.key, entry) != nil {
+			reason = cache.SkipTooLarge
+		} else if h.store.redis != nil {
+			h.writeThrough(m, entry)
+		}
 	}
 	flight.Finish(true)
 	finished = true

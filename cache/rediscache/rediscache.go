@@ -40,7 +40,7 @@ type Config struct {
 	MaxEntryBytes int    // larger encoded entries are not written (0: no bound)
 	QueueSize     int    // writes waiting for Redis; more are dropped (default DefaultQueueSize)
 	// Observe, if not nil, is told of every Redis call made: op is "get",
-	// "set", "purge" or "publish"; err is nil on success. Calls not made
+	// "set", "purge", "publish" or "lease"; err is nil on success. Calls not made
 	// while the breaker leaves Redis alone are not reported.
 	Observe func(op string, took time.Duration, err error)
 	// OnPurge, if not nil, is told when another instance purged the cache
@@ -70,7 +70,7 @@ type Store struct {
 
 type write struct {
 	key string
-	raw []byte
+	raw []byte // nil: delete key (a lease's release)
 	ttl time.Duration
 }
 
@@ -190,6 +190,9 @@ func (s *Store) writer(ctx context.Context) {
 		case w := <-s.queue:
 			start := time.Now()
 			err := s.conn.Call(func(ctx context.Context) error {
+				if w.raw == nil {
+					return s.conn.Client().Del(ctx, w.key).Err()
+				}
 				return s.conn.Client().Set(ctx, w.key, w.raw, w.ttl).Err()
 			})
 			if err != nil {
@@ -316,6 +319,81 @@ func (s *Store) subscribe(ctx context.Context) {
 			if s.cfg.OnPurge != nil {
 				s.cfg.OnPurge(string(tenant))
 			}
+		}
+	}
+}
+
+// leaseKey is the key of the lease on an entry's key (see Lease).
+func (s *Store) leaseKey(tenant, key string) string { return s.Key(tenant, key) + ":lease" }
+
+// Lease asks for the right to fetch the answer for tenant and key from
+// upstream for the next d, so that instances missing the same key at the
+// same time make one upstream call (the others Wait). held is true when
+// this instance got it, and also when Redis could not say (err not nil):
+// then every instance goes upstream, as without a lease.
+func (s *Store) Lease(tenant, key string, d time.Duration) (held bool, err error) {
+	start := time.Now()
+	err = s.conn.Call(func(ctx context.Context) error {
+		var err error
+		held, err = s.conn.Client().SetNX(ctx, s.leaseKey(tenant, key), s.instance, d).Result()
+		return err
+	})
+	s.observe("lease", start, err)
+	return held || err != nil, err
+}
+
+// Release gives a lease back once the writes queued before it (the
+// entry's) are done, so a waiting instance finds the entry first. A full
+// queue releases at once.
+func (s *Store) Release(tenant, key string) {
+	select {
+	case s.queue <- write{key: s.leaseKey(tenant, key)}:
+	default:
+		_ = s.conn.Call(func(ctx context.Context) error { return s.conn.Client().Del(ctx, s.leaseKey(tenant, key)).Err() })
+	}
+}
+
+// Wait polls, every interval, for the entry another instance holding the
+// lease is fetching. It returns the entry once stored; nil when the lease
+// is gone without one (the answer was not storable, or its instance
+// died), when Redis fails, or when ctx is done: the caller then goes
+// upstream itself.
+func (s *Store) Wait(ctx context.Context, tenant, key string, interval time.Duration) *cache.Entry {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	k, lk := s.Key(tenant, key), s.leaseKey(tenant, key)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		var raw []byte
+		var leased int64
+		err := s.conn.Call(func(ctx context.Context) error {
+			cmds, err := s.conn.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.Get(ctx, k)
+				p.Exists(ctx, lk)
+				return nil
+			})
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			raw, _ = cmds[0].(*redis.StringCmd).Bytes()
+			leased = cmds[1].(*redis.IntCmd).Val()
+			return nil
+		})
+		switch {
+		case err != nil:
+			return nil
+		case raw != nil:
+			e := new(cache.Entry)
+			if e.UnmarshalBinary(raw) != nil || e.Tenant != tenant {
+				return nil
+			}
+			return e
+		case leased == 0:
+			return nil
 		}
 	}
 }

@@ -141,15 +141,15 @@ func TestPurgePropagates(t *testing.T) {
 	srv := redistest.Start(t)
 	a := newInstance(t, srv.URL, Config{Cache: "c"})
 	b := newInstance(t, srv.URL, Config{Cache: "c"})
-	other := newInstance(t, srv.URL, Config{Cache: "d"})
+	otherCache := newInstance(t, srv.URL, Config{Cache: "d"})
 	put := func(s *instance, tenant, key string) {
 		s.Put(tenant, key, entry(tenant, "x"), time.Minute)
 		eventually(t, "the write", func() bool { e, _ := s.Get(tenant, key); return e != nil })
 	}
 	put(a, acme, key1)
 	put(a, acme, key2)
-	put(a, other.cfg.Cache, key1) // a tenant id that is not acme's
-	put(other, acme, key1)
+	put(a, other, key1)
+	put(otherCache, acme, key1)
 	// Subscriptions are made asynchronously: wait until both listen.
 	eventually(t, "subscribers", func() bool {
 		n, _ := a.conn.Client().PubSubNumSub(context.Background(), a.channel).Result()
@@ -161,11 +161,11 @@ func TestPurgePropagates(t *testing.T) {
 		t.Fatalf("tenant purge: %d %v, want 2 keys", n, err)
 	}
 	eventually(t, "B told of the tenant purge", func() bool { p := b.purges(); return len(p) == 1 && p[0] == acme })
-	if e, _ := a.Get(other.cfg.Cache, key1); e == nil {
+	if e, _ := a.Get(other, key1); e == nil {
 		t.Error("another tenant's entry went with the purge")
 	}
-	if len(a.purges()) != 0 || len(other.purges()) != 0 {
-		t.Errorf("told: a %q, other cache %q; want neither", a.purges(), other.purges())
+	if len(a.purges()) != 0 || len(otherCache.purges()) != 0 {
+		t.Errorf("told: a %q, other cache %q; want neither", a.purges(), otherCache.purges())
 	}
 
 	n, err = b.Purge(context.Background(), "")
@@ -173,7 +173,7 @@ func TestPurgePropagates(t *testing.T) {
 		t.Fatalf("purge: %d %v, want 1 key", n, err)
 	}
 	eventually(t, "A told of the purge", func() bool { p := a.purges(); return len(p) == 1 && p[0] == "" })
-	if e, _ := other.Get(acme, key1); e == nil {
+	if e, _ := otherCache.Get(acme, key1); e == nil {
 		t.Error("another cache's entry went with the purge")
 	}
 }
@@ -219,5 +219,57 @@ func TestBadCacheName(t *testing.T) {
 			s.Close()
 			t.Errorf("name %q accepted", name)
 		}
+	}
+}
+
+func TestLeaseAndWait(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newInstance(t, srv.URL, Config{Cache: "c"})
+	b := newInstance(t, srv.URL, Config{Cache: "c"})
+	if held, err := a.Lease(acme, key1, 5*time.Second); !held || err != nil {
+		t.Fatalf("A: %v %v, want the lease", held, err)
+	}
+	if held, err := b.Lease(acme, key1, 5*time.Second); held || err != nil {
+		t.Fatalf("B: %v %v, want no lease", held, err)
+	}
+	got := make(chan *cache.Entry, 1)
+	go func() { got <- b.Wait(context.Background(), acme, key1, 5*time.Millisecond) }()
+	a.Put(acme, key1, entry(acme, "answer"), time.Minute)
+	a.Release(acme, key1)
+	select {
+	case e := <-got:
+		if e == nil || string(e.Body) != "answer" {
+			t.Fatalf("B waited for %+v", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("B still waiting")
+	}
+	eventually(t, "the lease released", func() bool {
+		held, _ := b.Lease(acme, key1, time.Second)
+		return held
+	})
+
+	// A lease given back without an entry: the waiter stops waiting.
+	b.Lease(acme, key2, 5*time.Second)
+	go func() { got <- a.Wait(context.Background(), acme, key2, 5*time.Millisecond) }()
+	select { // A polls several times and keeps waiting while the lease is held
+	case e := <-got:
+		t.Fatalf("stopped waiting while the lease was held: %+v", e)
+	case <-time.After(30 * time.Millisecond):
+	}
+	b.Release(acme, key2)
+	select {
+	case e := <-got:
+		if e != nil {
+			t.Fatalf("waited for %+v, want nil", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("still waiting after the lease was released")
+	}
+
+	// Redis down: everyone holds the lease (goes upstream).
+	srv.Kill()
+	if held, err := b.Lease(other, key1, time.Second); !held || err == nil {
+		t.Fatalf("Redis down: %v %v", held, err)
 	}
 }
