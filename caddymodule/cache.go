@@ -27,6 +27,7 @@ const (
 	defaultMaxEntrySize = 1 << 20
 	defaultMaxBody      = 1 << 20
 	sharedScope         = "shared"
+	defaultCoalesceWait = 30 * time.Second
 )
 
 // CacheHandler is the exact response cache for LLM and RAG APIs. It keys a
@@ -96,6 +97,17 @@ type CacheHandler struct {
 	// Coalesce concurrent identical misses into one upstream call.
 	// Default: true.
 	Coalesce *bool `json:"coalesce,omitempty"`
+
+	// Coalesce identical misses across instances too (Caddyfile:
+	// `coalesce cluster`; needs redis): the first instance takes a short
+	// lease in Redis and goes upstream, the others wait for its entry up
+	// to coalesce_wait, then go upstream themselves. It costs a Redis
+	// round trip on every miss. Default: false.
+	CoalesceCluster bool `json:"coalesce_cluster,omitempty"`
+
+	// How long an instance waits for another instance's answer with
+	// coalesce cluster; the lease lasts as long. Default: 30s.
+	CoalesceWait caddy.Duration `json:"coalesce_wait,omitempty"`
 
 	// Also answer questions asked in other words from the cache. Default:
 	// off (exact matches only).
@@ -173,6 +185,9 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 		h.MaxBody = defaultMaxBody
 	}
 	h.coalesce = h.Coalesce == nil || *h.Coalesce
+	if h.CoalesceCluster && h.CoalesceWait == 0 {
+		h.CoalesceWait = caddy.Duration(defaultCoalesceWait)
+	}
 	h.canon = cache.NewCanonicalizer(h.IgnoreFields)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
@@ -222,6 +237,10 @@ func (h *CacheHandler) Validate() error {
 		return fmt.Errorf("rag_cache: ttl and stale_if_error must not be negative")
 	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0 || h.RedisMaxEntrySize < 0:
 		return fmt.Errorf("rag_cache: sizes must not be negative")
+	case h.CoalesceCluster && (h.Redis == "" || h.Coalesce != nil && !*h.Coalesce):
+		return fmt.Errorf("rag_cache: coalesce cluster needs redis and coalescing on")
+	case h.CoalesceWait < 0:
+		return fmt.Errorf("rag_cache: coalesce_wait must not be negative")
 	case h.RedisTimeout < 0:
 		return fmt.Errorf("rag_cache: redis_timeout must not be negative")
 	case h.Redis == "" && (h.RedisTimeout != 0 || h.RedisPrefix != "" || h.RedisMaxEntrySize != 0):

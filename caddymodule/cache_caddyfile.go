@@ -26,7 +26,8 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		scope_headers  <header...>
 //		ignore_fields  <field...>
 //		stale_if_error <duration>
-//		coalesce       on | off
+//		coalesce       on | off | cluster
+//		coalesce_wait  <duration>
 //		redis          <url>
 //		redis_timeout  <duration>
 //		redis_prefix   <prefix>
@@ -98,11 +99,19 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
 			}
+			if v == "cluster" {
+				c.CoalesceCluster = true
+				break
+			}
 			on, err := parseOnOff(v)
 			if err != nil {
-				return d.Errf("coalesce: %v", err)
+				return d.Errf("coalesce: want on, off or cluster: %v", err)
 			}
 			c.Coalesce = &on
+		case "coalesce_wait":
+			if err := parseDuration(d, &c.CoalesceWait); err != nil {
+				return err
+			}
 		case "redis":
 			if err := parseArg(d, &c.Redis); err != nil {
 				return err

@@ -77,3 +77,24 @@ func TestCacheCaddyfileRedis(t *testing.T) {
 		t.Error("redis options without redis passed validation")
 	}
 }
+
+func TestCacheCaddyfileCoalesceCluster(t *testing.T) {
+	for src, ok := range map[string]bool{
+		"rag_cache {\n redis redis://h:6379/0\n coalesce cluster\n coalesce_wait 5s\n}": true,
+		"rag_cache {\n coalesce cluster\n}":                                             false, // no redis
+		"rag_cache {\n redis redis://h:6379/0\n coalesce cluster\n coalesce off\n}":     false,
+	} {
+		tokens, _ := caddyfile.Tokenize([]byte(src), "Caddyfile")
+		var h CacheHandler
+		err := h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens))
+		if err == nil {
+			err = h.Validate()
+		}
+		if (err == nil) != ok {
+			t.Errorf("%q: err %v, want ok %v", src, err, ok)
+		}
+		if ok && (!h.CoalesceCluster || h.CoalesceWait != caddy.Duration(5*time.Second)) {
+			t.Errorf("%q parsed %+v", src, h)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,5 +285,48 @@ func TestSharedCacheOtherVersionIgnored(t *testing.T) {
 	x, body := rawPost(t, b, "/v1/chat/completions", chatBody("q", false))
 	if x != "MISS" || strings.Contains(body, "poisoned") || mock.Calls() != 2 {
 		t.Fatalf("entry of another version: X-Cache %s, upstream calls %d, body %s", x, mock.Calls(), body)
+	}
+}
+
+func TestSharedCacheCoalesceCluster(t *testing.T) {
+	srv := redistest.Start(t)
+	for _, tc := range []struct {
+		extra string
+		calls int64
+	}{
+		{"", 3},                     // each instance coalesces its own misses only (at most 3)
+		{"\t\tcoalesce cluster", 1}, // one upstream call for all three
+	} {
+		mock, ps := sharedInstances(t, 3, srv, tc.extra)
+		mock.SetOptions(mockupstream.Options{Latency: 300 * time.Millisecond})
+		body := chatBody("the same question "+tc.extra, false)
+		var wg sync.WaitGroup
+		answers := make([]string, 9)
+		for i := range answers {
+			wg.Go(func() {
+				resp, err := http.Post(ps[i%3].URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("status %d: %s", resp.StatusCode, b)
+				}
+				answers[i] = string(b)
+			})
+		}
+		wg.Wait()
+		if n := mock.Calls(); n != tc.calls && (tc.calls == 1 || n < 2) {
+			t.Errorf("%q: 9 identical misses on 3 instances made %d upstream calls, want %d", tc.extra, n, tc.calls)
+		}
+		if tc.calls == 1 {
+			for i, a := range answers {
+				if a != answers[0] {
+					t.Errorf("answer %d differs: %s vs %s", i, a, answers[0])
+				}
+			}
+		}
 	}
 }

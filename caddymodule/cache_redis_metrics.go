@@ -10,11 +10,11 @@ import (
 var (
 	cacheRedisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_redis_errors_total",
-		Help: "Redis calls of a shared cache that failed or timed out, by operation (get, set, purge, publish). A failed get is a miss; a failed set is a dropped write.",
+		Help: "Redis calls of a shared cache that failed or timed out, by operation (get, set, purge, publish, lease). A failed get is a miss; a failed set is a dropped write.",
 	}, []string{"cache", "op"})
 	cacheRedisDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ragproxy_cache_redis_duration_seconds",
-		Help:    "Duration of a shared cache's Redis calls, by operation (get, set, purge, publish).",
+		Help:    "Duration of a shared cache's Redis calls, by operation (get, set, purge, publish, lease).",
 		Buckets: []float64{1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 	}, []string{"cache", "op"})
 
@@ -23,7 +23,7 @@ var (
 )
 
 // cacheRedisOps are the operations a shared cache reports.
-var cacheRedisOps = [...]string{"get", "set", "purge", "publish"}
+var cacheRedisOps = [...]string{"get", "set", "purge", "publish", "lease"}
 
 // cacheRedisMetrics are one shared cache's series, resolved once.
 type cacheRedisMetrics struct {

@@ -103,6 +103,16 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	flight, leader := h.store.flights.Join(key, limit)
 	if leader {
+		if h.CoalesceCluster {
+			e, held := h.clusterLead(r, &m)
+			if e != nil {
+				return h.serveShared(w, r, e, flight)
+			}
+			if held {
+				// queued after the entry's write: a waiting instance finds the entry first
+				defer h.store.redis.Release(m.tenant, m.key)
+			}
+		}
 		ctx, stop := flight.Detach(r.Context())
 		defer stop()
 		return h.fetch(w, r.WithContext(ctx), next, m, flight)
