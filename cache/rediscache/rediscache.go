@@ -6,6 +6,9 @@
 // pub/sub. A Redis that is slow or down costs a request at most one
 // timeout, and after a failure none for a second (redisconn's breaker). It
 // knows nothing of Caddy.
+//
+// Writes go out in order, in pipelined batches of up to 64, so a lease's
+// release (see Lease) lands after the entry queued before it.
 package rediscache
 
 import (
@@ -118,9 +121,10 @@ func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Key is the Redis key of an entry: the prefix, the cache's name, the
 // tenant id and the cache key, both hex or base64 of hashes (never a
-// credential or a tenant's name in clear).
+// credential or a tenant's name in clear). The cache key is a hash tag, so
+// on a Redis Cluster an entry and its lease live on one node.
 func (s *Store) Key(tenant, key string) string {
-	return s.tenantBase(tenant) + base64.RawURLEncoding.EncodeToString([]byte(key))
+	return s.tenantBase(tenant) + "{" + base64.RawURLEncoding.EncodeToString([]byte(key)) + "}"
 }
 
 func (s *Store) tenantBase(tenant string) string {
@@ -183,24 +187,51 @@ func (s *Store) Put(tenant, key string, e *cache.Entry, ttl time.Duration) bool 
 
 func (s *Store) writer(ctx context.Context) {
 	defer s.wg.Done()
+	batch := make([]write, 0, writeBatch)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case w := <-s.queue:
-			start := time.Now()
-			err := s.conn.Call(func(ctx context.Context) error {
-				if w.raw == nil {
-					return s.conn.Client().Del(ctx, w.key).Err()
+			// what queued up meanwhile goes in the same round trip
+			batch = append(batch[:0], w)
+		more:
+			for len(batch) < writeBatch {
+				select {
+				case w := <-s.queue:
+					batch = append(batch, w)
+				default:
+					break more
 				}
-				return s.conn.Client().Set(ctx, w.key, w.raw, w.ttl).Err()
-			})
-			if err != nil {
-				s.dropped.Add(1)
 			}
-			s.observe("set", start, err)
+			s.flush(batch)
 		}
 	}
+}
+
+// writeBatch is the most writes sent in one pipelined round trip.
+const writeBatch = 64
+
+// flush writes (and deletes) a batch in order, in one round trip.
+func (s *Store) flush(batch []write) {
+	start := time.Now()
+	err := s.conn.Call(func(ctx context.Context) error {
+		_, err := s.conn.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, w := range batch {
+				if w.raw == nil {
+					p.Del(ctx, w.key)
+				} else {
+					p.Set(ctx, w.key, w.raw, w.ttl)
+				}
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		s.dropped.Add(int64(len(batch)))
+	}
+	s.observe("set", start, err)
 }
 
 // drain drops the writes still queued: they were recorded before a purge.
