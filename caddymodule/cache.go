@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/cache/rediscache"
 )
 
 func init() {
@@ -136,6 +137,8 @@ type CacheHandler struct {
 
 	store        *sharedStore
 	redisMetrics cacheRedisMetrics
+	semFeed      *rediscache.Feed // new questions to and from other instances (redis and semantic)
+	feedKey      string
 	scopeText    placeholder
 	scopeParts   []placeholder // with several placeholders (or text) in Scope: each, to bypass when any renders empty
 	scopeHeaders []string      // ScopeHeaders, canonical
@@ -226,6 +229,13 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
 		}
 		h.semMetrics = newSemanticMetrics(h.Name)
+		if h.store.redis != nil {
+			feed, key, err := acquireFeed(h.poolKey, h.store, h.Semantic, time.Duration(h.TTL))
+			if err != nil {
+				return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
+			}
+			h.semFeed, h.feedKey = feed, key
+		}
 	}
 	return nil
 }
@@ -258,6 +268,9 @@ func (h *CacheHandler) Validate() error {
 
 // Cleanup lets go of the store; it is freed when no config uses it.
 func (h *CacheHandler) Cleanup() error {
+	if h.feedKey != "" {
+		_, _ = semanticFeeds.Delete(h.feedKey)
+	}
 	if h.Semantic != nil {
 		h.Semantic.cleanup()
 	}

@@ -25,6 +25,8 @@ type sharedStore struct {
 	flights cache.Group
 	redis   *rediscache.Store // nil: this instance's memory only
 	conn    *redisconn.Conn
+	// redisPrefix is the prefix of its keys in Redis
+	redisPrefix string
 }
 
 // redisSettings are a cache's Redis options.
@@ -101,9 +103,34 @@ func (s *sharedStore) connect(rs *redisSettings) error {
 		conn.Close()
 		return err
 	}
-	s.redis, s.conn = r, conn
+	s.redis, s.conn, s.redisPrefix = r, conn, rs.prefix
 	return nil
 }
 
 // eachStore calls f for every live store.
 func eachStore(f func(*sharedStore)) { stores.each(f) }
+
+// semanticFeeds holds the feed that shares a semantic cache's questions
+// through its exact cache's Redis, by both stores' pool keys.
+var semanticFeeds = newPool("semantic feed", func(f *rediscache.Feed) error { f.Close(); return nil })
+
+// acquireFeed shares sc's new questions with the instances behind the
+// same Redis, and adds theirs to sc's index.
+func acquireFeed(storeKey string, s *sharedStore, sc *SemanticCache, ttl time.Duration) (*rediscache.Feed, string, error) {
+	key := storeKey + "\x00" + sc.poolKey
+	idx := sc.store
+	f, _, err := semanticFeeds.acquire(key, func() (*rediscache.Feed, error) {
+		return rediscache.NewFeed(s.conn, rediscache.FeedConfig{
+			Prefix:     s.redisPrefix,
+			Cache:      s.name,
+			Embedder:   idx.identity,
+			MaxLen:     int64(sc.MaxEntries),
+			TTL:        ttl,
+			OnQuestion: func(q rediscache.Question) { idx.Add(q.Scope, q.Query, q.Vec, q.Key, q.At) },
+		})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return f, key, nil
+}

@@ -330,3 +330,25 @@ func TestSharedCacheCoalesceCluster(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedCacheSemanticEntries(t *testing.T) {
+	srv := redistest.Start(t)
+	mock, ps := sharedInstances(t, 2, srv, "\t\tsemantic")
+	a, b := ps[0], ps[1]
+	ca, cb := newClient(a, "key-1"), newClient(b, "key-1")
+	first, r1 := ask(t, ca, chatParams(question))
+	if r1.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("A: %s", r1.Header.Get("X-Cache"))
+	}
+	start := time.Now()
+	eventually(t, "B to learn A's question", func() bool { return b.metricValue("ragproxy_semantic_entries") == 1 })
+	t.Logf("semantic entry A→B within %v (including /metrics polls)", time.Since(start))
+	second, r2 := ask(t, cb, chatParams(paraphrase))
+	if r2.Header.Get("X-Cache") != "SEMANTIC-HIT" || second.ID != first.ID || mock.Calls() != 1 {
+		t.Fatalf("B, the question in other words: %s, %s vs %s, upstream calls %d", r2.Header.Get("X-Cache"), second.ID, first.ID, mock.Calls())
+	}
+	// Another tenant on B learns nothing from it.
+	if _, r := ask(t, newClient(b, "key-2"), chatParams(paraphrase)); r.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("another key: %s", r.Header.Get("X-Cache"))
+	}
+}

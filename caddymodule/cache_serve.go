@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/cache/rediscache"
 	"github.com/ragproxy/ragproxy/contract"
 )
 
@@ -182,6 +183,9 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		outcome = "stored"
 		if m.sem != nil {
 			h.Semantic.store.Add(m.sem.scope, m.sem.query, m.sem.vec, m.key, entry.StoredAt)
+			if h.semFeed != nil {
+				h.semFeed.Publish(rediscache.Question{Scope: m.sem.scope, Query: m.sem.query, Vec: m.sem.vec, Key: m.key, Tenant: m.tenant, At: entry.StoredAt})
+			}
 		}
 	} else if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("reason", outcome), zap.Int("status", rec.status))

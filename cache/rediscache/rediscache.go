@@ -51,6 +51,8 @@ type Config struct {
 	OnPurge func(tenant string)
 }
 
+var readRandom = rand.Read
+
 var validName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // ErrVersion is returned by Get for an entry of another format version
@@ -90,7 +92,7 @@ func New(conn *redisconn.Conn, cfg Config) (*Store, error) {
 		cfg.QueueSize = DefaultQueueSize
 	}
 	var id [8]byte
-	_, _ = rand.Read(id[:])
+	_, _ = readRandom(id[:])
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		conn:     conn,
