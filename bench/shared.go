@@ -12,7 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ragproxy/ragproxy/cache/rediscache"
 	"github.com/ragproxy/ragproxy/internal/mockupstream"
+	"github.com/ragproxy/ragproxy/redisconn"
 )
 
 // The shared cache (rag_cache redis): one Caddy config in this process
@@ -28,6 +30,7 @@ type sharedOptions struct {
 	Questions int
 	Zipf      float64
 	Timeout   time.Duration
+	Semantic  bool
 }
 
 func sharedCmd(args []string) error {
@@ -40,7 +43,17 @@ func sharedCmd(args []string) error {
 	fs.IntVar(&o.Questions, "questions", 5000, "distinct questions of the replayed stream")
 	fs.Float64Var(&o.Zipf, "zipf", 1.1, "Zipf exponent of the replayed stream's question popularity")
 	fs.DurationVar(&o.Timeout, "redis-timeout", 100*time.Millisecond, "the shared caches' redis_timeout")
+	fs.BoolVar(&o.Semantic, "semantic-only", false, "measure only the propagation of semantic questions")
 	_ = fs.Parse(args)
+	if o.Semantic {
+		rds, err := startRedis()
+		if err != nil {
+			return err
+		}
+		defer rds.stop()
+		fmt.Printf("shared cache bench — %s, semantic propagation only, redis_timeout %s\n", time.Now().UTC().Format(time.RFC1123), o.Timeout)
+		return semanticPropagation(rds.URL, o.Timeout)
+	}
 	return runShared(o)
 }
 
@@ -219,6 +232,52 @@ func runShared(o sharedOptions) error {
 	}
 	fmt.Printf("\n| hit rate, %d requests over %d questions (Zipf s=%.2f) | hit rate |\n|---|---|\n", o.Requests, o.Questions, o.Zipf)
 	fmt.Printf("| 1 instance | %.1f%% |\n| 3 instances round robin, memory only | %.1f%% |\n| 3 instances round robin, Redis behind | %.1f%% |\n", 100*one, 100*three, 100*threeRedis)
+	return semanticPropagation(rds.URL, o.Timeout)
+}
+
+// semanticPropagation times how long a question one instance remembers
+// takes to reach another's index through the Redis Stream: 500 questions,
+// one at a time, from Publish to the other feed's callback.
+func semanticPropagation(url string, timeout time.Duration) error {
+	const n = 500
+	received := make(chan time.Time, n)
+	var feeds []*rediscache.Feed
+	for i := range 2 {
+		conn, err := redisconn.New(url, timeout, nil)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		cfg := rediscache.FeedConfig{Cache: "propagation", Embedder: "local/256", MaxLen: 10000, TTL: time.Minute}
+		if i == 1 {
+			cfg.OnQuestion = func(rediscache.Question) { received <- time.Now() }
+		}
+		f, err := rediscache.NewFeed(conn, cfg)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		feeds = append(feeds, f)
+	}
+	vec := make([]float32, 256)
+	for i := range vec {
+		vec[i] = float32(i) / 256
+	}
+	lat := make([]time.Duration, 0, n)
+	for i := range n + 1 { // the first, not counted, waits for the reader to start
+		sent := time.Now()
+		feeds[0].Publish(rediscache.Question{Scope: "s", Query: fmt.Sprintf("question %d", i), Vec: vec, Key: "k", At: sent})
+		select {
+		case at := <-received:
+			if i > 0 {
+				lat = append(lat, at.Sub(sent))
+			}
+		case <-time.After(5 * time.Second):
+			return fmt.Errorf("question %d never arrived", i)
+		}
+	}
+	l := summarize(lat)
+	fmt.Printf("\n| semantic question, one instance to another (%d, 256 dims) | p50 | p99 | max |\n|---|---|---|---|\n| through the Redis Stream | %v | %v | %v |\n", n, l.P50, l.P99, l.Max)
 	return nil
 }
 
