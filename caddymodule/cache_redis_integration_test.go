@@ -2,6 +2,7 @@ package caddymodule_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -252,12 +253,18 @@ func TestSharedCacheRedisDown(t *testing.T) {
 	srv.Restart(t) // empty: nothing was persisted
 	// Within a breaker period they call Redis again (a memory miss probes
 	// it): a new answer on A is shared.
+	probes := 0
 	eventually(t, "redis up again on A and B", func() bool {
-		ask(a, "probe")
-		ask(b, "probe")
+		// a new question each time (a memory hit would not call Redis),
+		// answered with an error (so nothing is written to Redis)
+		probes++
+		for _, p := range ps {
+			post(t, p.URL+"/v1/chat/completions", chatBody(fmt.Sprintf("probe %d", probes), false),
+				"Authorization", "Bearer k", mockupstream.HeaderStatus, "500")
+		}
 		return a.metricValue("ragproxy_cache_redis_up") == 1 && b.metricValue("ragproxy_cache_redis_up") == 1
 	})
-	ask(a, "q5") // "probe" was answered from memory since: only q5 reaches Redis
+	ask(a, "q5")
 	eventually(t, "q5 in redis", func() bool { return len(redisKeys(t, srv)) == 1 })
 	calls := mock.Calls()
 	if x, _ := ask(b, "q5"); x != "HIT" || mock.Calls() != calls {

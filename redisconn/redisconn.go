@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +33,7 @@ type Conn struct {
 	addr    string
 	timeout time.Duration
 	brk     *breaker.Breaker
+	down    atomic.Bool // from a failure until a probe succeeds
 }
 
 // New connects lazily to Redis at rawURL:
@@ -55,11 +57,16 @@ func New(rawURL string, timeout time.Duration, onChange func(addr string, up boo
 	c := &Conn{client: client, addr: addr, timeout: timeout}
 	c.brk = breaker.New(addr, breaker.Config{Failures: 1, Window: time.Second, Open: time.Second}, func(addr string, from, to breaker.State) {
 		switch {
-		case onChange == nil:
 		case from == breaker.Closed && to == breaker.Open:
-			onChange(addr, false)
+			c.down.Store(true)
+			if onChange != nil {
+				onChange(addr, false)
+			}
 		case from == breaker.HalfOpen && to == breaker.Closed:
-			onChange(addr, true)
+			c.down.Store(false)
+			if onChange != nil {
+				onChange(addr, true)
+			}
 		}
 	})
 	return c, nil
@@ -113,8 +120,9 @@ func (c *Conn) Addr() string { return c.addr }
 // Timeout is the bound of each call.
 func (c *Conn) Timeout() time.Duration { return c.timeout }
 
-// Up reports whether calls are made: false while the breaker leaves Redis alone.
-func (c *Conn) Up() bool { return c.brk.State() != breaker.Open }
+// Up reports whether Redis answered the last call: false from a failure
+// until a probe (the first call a second or more later) succeeds.
+func (c *Conn) Up() bool { return !c.down.Load() }
 
 // Close closes the connections.
 func (c *Conn) Close() error { return c.client.Close() }
