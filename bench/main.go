@@ -5,6 +5,7 @@
 //	go run ./bench outage [-conns 16] [-outage 30s]
 //	go run ./bench ratelimit-memory [-keys 1000000] [-max-keys 1048576,262144]
 //	go run ./bench attack [-duration 20s] [-conns 8]
+//	go run ./bench shared [-duration 3s] [-conns 16] [-misses 2000] [-requests 20000] [-redis-timeout 100ms] [-semantic-only]
 //
 // throughput compares the exact cache (rag_cache), the fallback, the
 // semantic cache, rate limiting (rag_rate_limit) and A/B splitting
@@ -38,6 +39,9 @@ subcommands:
   outage       rag_fallback under load while its primary dies and comes back
   ratelimit-memory
                heap per key of the local rate limiters (GCRA, token windows)
+  shared       the cache shared through Redis: Redis-hit throughput against a memory
+               hit, the latency Redis adds to a miss, hit rate of 3 instances,
+               propagation delay of a semantic question
   attack       the adversarial suite: every attack class of issue 12 and malformed
                HTTP through the whole pipeline; exits non-zero on a leak or a 5xx of ours
 
@@ -61,6 +65,8 @@ func main() {
 		err = rateMemoryCmd(args)
 	case "attack":
 		err = attackCmd(args)
+	case "shared":
+		err = sharedCmd(args)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return

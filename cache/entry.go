@@ -19,6 +19,10 @@ type Entry struct {
 	// a request is served this entry only if VaryMatches. Nil when Vary
 	// names nothing.
 	Vary http.Header
+	// Tenant identifies who may be served the entry (see TenantID): a
+	// hash, never a credential; empty for none. Purging a tenant removes
+	// the entries that carry its id.
+	Tenant string
 }
 
 // Matches reports whether the entry may answer a request with header h:
@@ -29,19 +33,24 @@ func (e *Entry) Matches(h http.Header) bool { return len(e.Vary) == 0 || VaryMat
 // Age is how long ago the entry was stored.
 func (e *Entry) Age(now time.Time) time.Duration { return now.Sub(e.StoredAt) }
 
-// entryVersion is the encoding's first byte. Version 2 added Vary; an
-// entry of another version (from before an upgrade, or another build
-// sharing a store) is never misread: it is a miss.
-const entryVersion = 2
+// EntryVersion is the encoding's first byte. Version 2 added Vary,
+// version 3 the tenant; an entry of another version (from before an
+// upgrade, or another build sharing a Redis) is never misread: it is a
+// miss.
+const EntryVersion = 3
+
+// entryFixed is the size of the fixed part: version, flags, status,
+// stored-at, tenant, header count.
+const entryFixed = 1 + 1 + 2 + 8 + TenantIDSize + 4
 
 var errCorruptEntry = errors.New("corrupt cache entry")
 
 // MarshalBinary encodes the entry as: version, flags, status, stored-at
-// (unix nanoseconds), header count, each header name and value
+// (unix nanoseconds), the tenant id (TenantIDSize bytes, zeros for none), header count, each header name and value
 // length-prefixed, the Vary name count, each name, its value count and
 // values length-prefixed, then the body.
 func (e *Entry) MarshalBinary() ([]byte, error) {
-	size := 1 + 1 + 2 + 8 + 4 + 4 + len(e.Body)
+	size := entryFixed + 4 + len(e.Body)
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			size += 8 + len(k) + len(v)
@@ -58,9 +67,12 @@ func (e *Entry) MarshalBinary() ([]byte, error) {
 	if e.Stream {
 		flags |= 1
 	}
-	b = append(b, entryVersion, flags)
+	b = append(b, EntryVersion, flags)
 	b = binary.BigEndian.AppendUint16(b, uint16(e.Status))
 	b = binary.BigEndian.AppendUint64(b, uint64(e.StoredAt.UnixNano()))
+	var tenant [TenantIDSize]byte
+	copy(tenant[:], e.Tenant)
+	b = append(b, tenant[:]...)
 	count := 0
 	for _, vs := range e.Header {
 		count += len(vs)
@@ -90,14 +102,16 @@ func appendString(b []byte, s string) []byte {
 
 // UnmarshalBinary decodes what MarshalBinary wrote. The body aliases data.
 func (e *Entry) UnmarshalBinary(data []byte) error {
-	if len(data) < 16 || data[0] != entryVersion {
+	tenant, ok := EntryTenant(data)
+	if !ok {
 		return errCorruptEntry
 	}
+	e.Tenant = tenant
 	e.Stream = data[1]&1 != 0
 	e.Status = int(binary.BigEndian.Uint16(data[2:]))
 	e.StoredAt = time.Unix(0, int64(binary.BigEndian.Uint64(data[4:])))
-	count := binary.BigEndian.Uint32(data[12:])
-	rest := data[16:]
+	count := binary.BigEndian.Uint32(data[entryFixed-4:])
+	rest := data[entryFixed:]
 	if uint64(count)*8 > uint64(len(rest)) {
 		return errCorruptEntry
 	}
@@ -148,6 +162,28 @@ func (e *Entry) UnmarshalBinary(data []byte) error {
 	}
 	e.Body = rest
 	return nil
+}
+
+// EntryTenant reads the tenant id of an encoded entry without decoding
+// the rest; ok is false for data that is not an entry of this version.
+func EntryTenant(data []byte) (tenant string, ok bool) {
+	if len(data) < entryFixed || data[0] != EntryVersion {
+		return "", false
+	}
+	id := data[12 : 12+TenantIDSize]
+	if allZero(id) {
+		return "", true
+	}
+	return string(id), true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func readString(b []byte) (string, []byte, bool) {

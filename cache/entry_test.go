@@ -15,6 +15,7 @@ func TestEntryRoundTrip(t *testing.T) {
 		Stream:   true,
 		StoredAt: time.Unix(1700000000, 123456789),
 		Vary:     http.Header{"Accept": {"a", "b"}, "X-None": {}},
+		Tenant:   TenantID([]byte("pacme")),
 	}
 	raw, err := e.MarshalBinary()
 	if err != nil {
@@ -25,20 +26,29 @@ func TestEntryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != e.Status || got.Stream != e.Stream || !got.StoredAt.Equal(e.StoredAt) ||
-		string(got.Body) != string(e.Body) || !reflect.DeepEqual(got.Header, e.Header) || !reflect.DeepEqual(got.Vary, e.Vary) {
+		string(got.Body) != string(e.Body) || !reflect.DeepEqual(got.Header, e.Header) || !reflect.DeepEqual(got.Vary, e.Vary) || got.Tenant != e.Tenant {
 		t.Errorf("round trip = %+v, want %+v", got, e)
 	}
-	// An entry written by the version before Vary was recorded is not misread.
-	raw[0] = 1
-	if err := got.UnmarshalBinary(raw); err == nil {
-		t.Error("a version 1 entry decoded")
+	if tenant, ok := EntryTenant(raw); !ok || tenant != e.Tenant {
+		t.Errorf("EntryTenant = %q %v", tenant, ok)
+	}
+	// An entry written by an earlier version (before Vary, before the
+	// tenant) or a later one is not misread.
+	for _, v := range []byte{1, 2, 4} {
+		raw[0] = v
+		if err := got.UnmarshalBinary(raw); err == nil {
+			t.Errorf("a version %d entry decoded", v)
+		}
+		if _, ok := EntryTenant(raw); ok {
+			t.Errorf("EntryTenant read a version %d entry", v)
+		}
 	}
 }
 
 func FuzzEntryUnmarshal(f *testing.F) {
 	raw, _ := (&Entry{Status: 200, Header: http.Header{"A": {"b"}}, Body: []byte("x")}).MarshalBinary()
 	f.Add(raw)
-	f.Add([]byte{2, 0, 0, 200})
+	f.Add([]byte{3, 0, 0, 200})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var e Entry
 		if e.UnmarshalBinary(data) != nil {
@@ -49,7 +59,7 @@ func FuzzEntryUnmarshal(f *testing.F) {
 		if err := e2.UnmarshalBinary(again); err != nil {
 			t.Fatalf("re-encoded entry does not decode: %v", err)
 		}
-		if e2.Status != e.Status || string(e2.Body) != string(e.Body) || !reflect.DeepEqual(e2.Header, e.Header) || len(e2.Vary) != len(e.Vary) {
+		if e2.Status != e.Status || string(e2.Body) != string(e.Body) || !reflect.DeepEqual(e2.Header, e.Header) || len(e2.Vary) != len(e.Vary) || e2.Tenant != e.Tenant {
 			t.Fatalf("re-encoding changed the entry")
 		}
 	})

@@ -124,3 +124,40 @@ func appendLenString(dst []byte, s string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
+
+// TenantIDSize is the size of a tenant id.
+const TenantIDSize = 16
+
+// TenantID identifies a tenant — the part of a scope an Append*Scope
+// function wrote, before any variant or selector — by a truncated SHA-256
+// hash of it, so that entries (in memory or in a shared Redis) can be
+// purged by tenant while no store ever holds a credential or a tenant's
+// name in clear.
+func TenantID(tenantScope []byte) string {
+	sum := sha256.Sum256(tenantScope)
+	return string(sum[:TenantIDSize])
+}
+
+// ScopeTenant returns the tenant part of a scope built by one of the
+// Append*Scope functions (then maybe AppendVariant, AppendSelectors): the
+// scope without its variant and selectors. A scope of no known kind is
+// its own tenant.
+func ScopeTenant(scope string) string {
+	if scope == "" {
+		return ""
+	}
+	switch scope[0] {
+	case scopeAnonymous, scopeShared:
+		return scope[:1]
+	case scopeCredentials:
+		if len(scope) >= 1+sha256.Size {
+			return scope[:1+sha256.Size]
+		}
+	case scopePlaceholder:
+		n, w := binary.Uvarint([]byte(scope[1:min(len(scope), 1+binary.MaxVarintLen64)]))
+		if w > 0 && uint64(len(scope)-1-w) >= n {
+			return scope[:1+w+int(n)]
+		}
+	}
+	return scope
+}

@@ -57,3 +57,20 @@ func TestScopeKindsNeverCollide(t *testing.T) {
 		t.Error("a header that selects nothing was appended")
 	}
 }
+
+func TestScopeTenant(t *testing.T) {
+	creds, _ := AppendCredentialScope(nil, http.Header{"Authorization": {"Bearer k"}}, nil, nil)
+	anon, _ := AppendCredentialScope(nil, http.Header{}, nil, nil)
+	for _, tenant := range [][]byte{creds, anon, AppendSharedScope(nil), AppendPlaceholderScope(nil, "acme"), AppendPlaceholderScope(nil, string(make([]byte, 300)))} {
+		full := AppendSelectors(AppendVariant(append([]byte(nil), tenant...), "b"), http.Header{"Accept": {"text/event-stream"}})
+		if got := ScopeTenant(string(full)); got != string(tenant) {
+			t.Errorf("ScopeTenant(%q) = %q, want %q", full, got, tenant)
+		}
+		if got := ScopeTenant(string(tenant)); got != string(tenant) {
+			t.Errorf("ScopeTenant(%q) = %q alone", tenant, got)
+		}
+	}
+	if TenantID(AppendPlaceholderScope(nil, "acme")) == TenantID(AppendPlaceholderScope(nil, "acme2")) {
+		t.Error("two tenants, one id")
+	}
+}

@@ -131,6 +131,36 @@ func (s *Store) Purge() (int, error) {
 	return n, s.bc.Reset()
 }
 
+// PurgeTenant removes every entry of the tenant with the given id (see
+// TenantID) and returns how many it removed. It reads every entry's
+// tenant: an operator's action, not a request's.
+func (s *Store) PurgeTenant(tenant string) int {
+	if tenant == "" {
+		return 0
+	}
+	var keys []string
+	it := s.bc.Iterator()
+	for it.SetNext() {
+		info, err := it.Value()
+		if err != nil {
+			continue
+		}
+		if t, ok := EntryTenant(info.Value()); ok && t == tenant {
+			keys = append(keys, info.Key())
+		}
+	}
+	n := 0
+	for _, k := range keys {
+		if s.bc.Delete(k) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Delete removes the entry under key, if any.
+func (s *Store) Delete(key string) { _ = s.bc.Delete(key) }
+
 // Close releases the store.
 func (s *Store) Close() error { return s.bc.Close() }
 

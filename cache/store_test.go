@@ -98,3 +98,22 @@ func TestStoreKeepsStaleEntries(t *testing.T) {
 		t.Error("served past TTL + StaleFor")
 	}
 }
+
+func TestStorePurgeTenant(t *testing.T) {
+	s := newTestStore(t, StoreConfig{TTL: time.Minute, MaxBytes: 1 << 20, MaxEntryBytes: 4096})
+	acme, other := TenantID(AppendPlaceholderScope(nil, "acme")), TenantID(AppendPlaceholderScope(nil, "other"))
+	for i, tenant := range []string{acme, other, acme, ""} {
+		s.Set(Key(KeyParts{Path: string(rune('a' + i))}), &Entry{Status: 200, StoredAt: time.Now(), Tenant: tenant})
+	}
+	if n := s.PurgeTenant(acme); n != 2 {
+		t.Fatalf("purged %d entries of acme, want 2", n)
+	}
+	for i, want := range []bool{false, true, false, true} {
+		if _, _, ok := s.Get(Key(KeyParts{Path: string(rune('a' + i))}), time.Now()); ok != want {
+			t.Errorf("entry %d: present %v, want %v", i, ok, want)
+		}
+	}
+	if n := s.PurgeTenant(""); n != 0 {
+		t.Errorf("the empty tenant purged %d entries", n)
+	}
+}

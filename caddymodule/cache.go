@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/cache/rediscache"
 )
 
 func init() {
@@ -26,6 +28,7 @@ const (
 	defaultMaxEntrySize = 1 << 20
 	defaultMaxBody      = 1 << 20
 	sharedScope         = "shared"
+	defaultCoalesceWait = 30 * time.Second
 )
 
 // CacheHandler is the exact response cache for LLM and RAG APIs. It keys a
@@ -96,11 +99,46 @@ type CacheHandler struct {
 	// Default: true.
 	Coalesce *bool `json:"coalesce,omitempty"`
 
+	// Coalesce identical misses across instances too (Caddyfile:
+	// `coalesce cluster`; needs redis): the first instance takes a short
+	// lease in Redis and goes upstream, the others wait for its entry up
+	// to coalesce_wait, then go upstream themselves. It costs a Redis
+	// round trip on every miss. Default: false.
+	CoalesceCluster bool `json:"coalesce_cluster,omitempty"`
+
+	// How long an instance waits for another instance's answer with
+	// coalesce cluster; the lease lasts as long. Default: 30s.
+	CoalesceWait caddy.Duration `json:"coalesce_wait,omitempty"`
+
 	// Also answer questions asked in other words from the cache. Default:
 	// off (exact matches only).
 	Semantic *SemanticCache `json:"semantic,omitempty"`
 
+	// Redis shared by every instance, behind this instance's memory, as a
+	// URL: redis://[user:password@]host:port/db (rediss:// for TLS),
+	// redis+cluster://host:port?addr=host2:port2 for a Redis Cluster,
+	// redis+sentinel://host:port/db?master_name=name for Sentinel. Stored
+	// answers are written through to it; a memory miss is looked up in it.
+	// Default: none (this instance's memory only).
+	Redis string `json:"redis,omitempty"`
+
+	// Bound on each Redis call, connecting included; a lookup that takes
+	// longer is a miss, and after a failure Redis is left alone for a
+	// second. Default: 100ms.
+	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
+
+	// Prefix of every key and channel the cache uses in Redis; the cache's
+	// name follows it. Default: "ragproxy:".
+	RedisPrefix string `json:"redis_prefix,omitempty"`
+
+	// Largest entry (encoded, in bytes) written to Redis; larger ones stay
+	// in this instance's memory only. Default: max_entry_size.
+	RedisMaxEntrySize int64 `json:"redis_max_entry_size,omitempty"`
+
 	store        *sharedStore
+	redisMetrics cacheRedisMetrics
+	semFeed      *rediscache.Feed // new questions to and from other instances (redis and semantic)
+	feedKey      string
 	scopeText    placeholder
 	scopeParts   []placeholder // with several placeholders (or text) in Scope: each, to bypass when any renders empty
 	scopeHeaders []string      // ScopeHeaders, canonical
@@ -131,6 +169,9 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	for _, name := range h.ScopeHeaders {
 		h.scopeHeaders = append(h.scopeHeaders, textproto.CanonicalMIMEHeaderKey(name))
 	}
+	// in one order, so that a tenant's scope can be computed again to purge it
+	slices.Sort(h.scopeHeaders)
+	h.scopeHeaders = slices.Compact(h.scopeHeaders)
 	if h.Name == "" {
 		h.Name = defaultCacheName
 	}
@@ -147,6 +188,9 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 		h.MaxBody = defaultMaxBody
 	}
 	h.coalesce = h.Coalesce == nil || *h.Coalesce
+	if h.CoalesceCluster && h.CoalesceWait == 0 {
+		h.CoalesceWait = caddy.Duration(defaultCoalesceWait)
+	}
 	h.canon = cache.NewCanonicalizer(h.IgnoreFields)
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
@@ -162,7 +206,20 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 		MaxBytes:      h.MaxSize,
 		MaxEntryBytes: int(h.MaxEntrySize),
 	}
-	store, key, err := acquireStore(h.Name, cfg)
+	var shared *redisSettings
+	if h.Redis != "" {
+		if h.RedisMaxEntrySize == 0 {
+			h.RedisMaxEntrySize = h.MaxEntrySize
+		}
+		shared = &redisSettings{
+			url:      h.Redis,
+			timeout:  time.Duration(h.RedisTimeout),
+			prefix:   h.RedisPrefix,
+			maxEntry: int(h.RedisMaxEntrySize),
+		}
+		h.redisMetrics = newCacheRedisMetrics(h.Name)
+	}
+	store, key, err := acquireStore(h.Name, cfg, shared)
 	if err != nil {
 		return fmt.Errorf("rag_cache %q: %v", h.Name, err)
 	}
@@ -172,6 +229,13 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
 		}
 		h.semMetrics = newSemanticMetrics(h.Name)
+		if h.store.redis != nil {
+			feed, key, err := acquireFeed(h.poolKey, h.store, h.Semantic, time.Duration(h.TTL))
+			if err != nil {
+				return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
+			}
+			h.semFeed, h.feedKey = feed, key
+		}
 	}
 	return nil
 }
@@ -181,8 +245,16 @@ func (h *CacheHandler) Validate() error {
 	switch {
 	case h.TTL < 0 || h.StaleIfError < 0:
 		return fmt.Errorf("rag_cache: ttl and stale_if_error must not be negative")
-	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0:
+	case h.MaxBody < 0 || h.MaxEntrySize < 0 || h.MaxSize < 0 || h.RedisMaxEntrySize < 0:
 		return fmt.Errorf("rag_cache: sizes must not be negative")
+	case h.CoalesceCluster && (h.Redis == "" || h.Coalesce != nil && !*h.Coalesce):
+		return fmt.Errorf("rag_cache: coalesce cluster needs redis and coalescing on")
+	case h.CoalesceWait < 0:
+		return fmt.Errorf("rag_cache: coalesce_wait must not be negative")
+	case h.RedisTimeout < 0:
+		return fmt.Errorf("rag_cache: redis_timeout must not be negative")
+	case h.Redis == "" && (h.RedisTimeout != 0 || h.RedisPrefix != "" || h.RedisMaxEntrySize != 0):
+		return fmt.Errorf("rag_cache: redis_timeout, redis_prefix and redis_max_entry_size need redis")
 	case len(h.ScopeHeaders) > 0 && h.Scope != "":
 		return fmt.Errorf("rag_cache: scope_headers adds to the default scope; it has no effect with scope %q", h.Scope)
 	}
@@ -196,6 +268,9 @@ func (h *CacheHandler) Validate() error {
 
 // Cleanup lets go of the store; it is freed when no config uses it.
 func (h *CacheHandler) Cleanup() error {
+	if h.feedKey != "" {
+		_, _ = semanticFeeds.Delete(h.feedKey)
+	}
 	if h.Semantic != nil {
 		h.Semantic.cleanup()
 	}

@@ -26,7 +26,12 @@ func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, e
 //		scope_headers  <header...>
 //		ignore_fields  <field...>
 //		stale_if_error <duration>
-//		coalesce       on | off
+//		coalesce       on | off | cluster
+//		coalesce_wait  <duration>
+//		redis          <url>
+//		redis_timeout  <duration>
+//		redis_prefix   <prefix>
+//		redis_max_entry_size <size>
 //		semantic [{
 //			embedder    local | use | use-static | openai | model2vec {
 //				path <model-dir>
@@ -94,11 +99,35 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if !d.AllArgs(&v) {
 				return d.ArgErr()
 			}
+			if v == "cluster" {
+				c.CoalesceCluster = true
+				break
+			}
 			on, err := parseOnOff(v)
 			if err != nil {
-				return d.Errf("coalesce: %v", err)
+				return d.Errf("coalesce: want on, off or cluster: %v", err)
 			}
 			c.Coalesce = &on
+		case "coalesce_wait":
+			if err := parseDuration(d, &c.CoalesceWait); err != nil {
+				return err
+			}
+		case "redis":
+			if err := parseArg(d, &c.Redis); err != nil {
+				return err
+			}
+		case "redis_timeout":
+			if err := parseDuration(d, &c.RedisTimeout); err != nil {
+				return err
+			}
+		case "redis_prefix":
+			if err := parseArg(d, &c.RedisPrefix); err != nil {
+				return err
+			}
+		case "redis_max_entry_size":
+			if err := parseSize(d, &c.RedisMaxEntrySize); err != nil {
+				return err
+			}
 		case "semantic":
 			sc, err := parseSemantic(d)
 			if err != nil {

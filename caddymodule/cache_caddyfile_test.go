@@ -2,7 +2,9 @@ package caddymodule
 
 import (
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
 
@@ -16,6 +18,7 @@ func FuzzCacheCaddyfile(f *testing.F) {
 		"rag_cache {\n ttl\n}",
 		"rag_cache {\n scope_headers X-Forwarded-User X-Forwarded-Groups\n}",
 		"rag_cache {\n scope_headers\n}",
+		"rag_cache {\n redis redis://127.0.0.1:6379/0\n redis_timeout 50ms\n redis_prefix x:\n redis_max_entry_size 1KB\n}",
 	} {
 		f.Add(s)
 	}
@@ -51,5 +54,47 @@ func TestCacheCaddyfileScopeHeaders(t *testing.T) {
 	tokens, _ = caddyfile.Tokenize([]byte("rag_cache {\n scope_headers\n}"), "Caddyfile")
 	if err := new(CacheHandler).UnmarshalCaddyfile(caddyfile.NewDispenser(tokens)); err == nil {
 		t.Error("scope_headers without a name parsed")
+	}
+}
+
+func TestCacheCaddyfileRedis(t *testing.T) {
+	tokens, err := caddyfile.Tokenize([]byte("rag_cache llm {\n redis redis+cluster://h1:7000?addr=h2:7001\n redis_timeout 50ms\n redis_prefix rp:\n redis_max_entry_size 64KiB\n}"), "Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h CacheHandler
+	if err := h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens)); err != nil {
+		t.Fatal(err)
+	}
+	if h.Redis != "redis+cluster://h1:7000?addr=h2:7001" || h.RedisTimeout != caddy.Duration(50*time.Millisecond) || h.RedisPrefix != "rp:" || h.RedisMaxEntrySize != 64<<10 {
+		t.Errorf("parsed %+v", h)
+	}
+	if err := h.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	h.Redis = ""
+	if err := h.Validate(); err == nil {
+		t.Error("redis options without redis passed validation")
+	}
+}
+
+func TestCacheCaddyfileCoalesceCluster(t *testing.T) {
+	for src, ok := range map[string]bool{
+		"rag_cache {\n redis redis://h:6379/0\n coalesce cluster\n coalesce_wait 5s\n}": true,
+		"rag_cache {\n coalesce cluster\n}":                                             false, // no redis
+		"rag_cache {\n redis redis://h:6379/0\n coalesce cluster\n coalesce off\n}":     false,
+	} {
+		tokens, _ := caddyfile.Tokenize([]byte(src), "Caddyfile")
+		var h CacheHandler
+		err := h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens))
+		if err == nil {
+			err = h.Validate()
+		}
+		if (err == nil) != ok {
+			t.Errorf("%q: err %v, want ok %v", src, err, ok)
+		}
+		if ok && (!h.CoalesceCluster || h.CoalesceWait != caddy.Duration(5*time.Second)) {
+			t.Errorf("%q parsed %+v", src, h)
+		}
 	}
 }

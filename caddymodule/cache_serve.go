@@ -14,12 +14,14 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/cache"
+	"github.com/ragproxy/ragproxy/cache/rediscache"
 	"github.com/ragproxy/ragproxy/contract"
 )
 
 // miss is a request the store could not answer fresh.
 type miss struct {
 	key       string
+	tenant    string         // cache.TenantID of the scope's tenant: stored with the entry, to purge it by tenant
 	privateOK bool           // a Cache-Control: private answer may be stored (see scope)
 	stale     *cache.Entry   // an expired answer that may stand in for an error (stale_if_error)
 	sem       *semanticQuery // the question, to remember by meaning once answered
@@ -82,9 +84,15 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 		h.metrics.hit.Inc()
 		return h.serveEntry(w, r, entry, contract.CacheHit)
 	}
-	m := miss{key: key, privateOK: privateOK}
+	m := miss{key: key, tenant: cache.TenantID([]byte(cache.ScopeTenant(scope))), privateOK: privateOK}
 	if ok {
 		m.stale = entry
+	}
+	if h.store.redis != nil {
+		if e, fresh := h.sharedLookup(&m, r.Header, start); fresh {
+			h.redisMetrics.hit.Inc()
+			return h.serveEntry(w, r, e, contract.CacheHit)
+		}
 	}
 	if h.Semantic != nil {
 		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
@@ -98,6 +106,16 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	}
 	flight, leader := h.store.flights.Join(key, limit)
 	if leader {
+		if h.CoalesceCluster {
+			e, held := h.clusterLead(r, &m)
+			if e != nil {
+				return h.serveShared(w, r, e, flight)
+			}
+			if held {
+				// queued after the entry's write: a waiting instance finds the entry first
+				defer h.store.redis.Release(m.tenant, m.key)
+			}
+		}
 		ctx, stop := flight.Detach(r.Context())
 		defer stop()
 		return h.fetch(w, r.WithContext(ctx), next, m, flight)
@@ -151,8 +169,13 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		return err
 	}
 	entry, reason := rec.entry()
-	if reason == cache.Storable && h.store.Set(m.key, entry) != nil {
-		reason = cache.SkipTooLarge
+	if reason == cache.Storable {
+		entry.Tenant = m.tenant
+		if h.store.Set(m.key, entry) != nil {
+			reason = cache.SkipTooLarge
+		} else if h.store.redis != nil {
+			h.writeThrough(m, entry)
+		}
 	}
 	flight.Finish(true)
 	finished = true
@@ -162,6 +185,9 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		outcome = "stored"
 		if m.sem != nil {
 			h.Semantic.store.Add(m.sem.scope, m.sem.query, m.sem.vec, m.key, entry.StoredAt)
+			if h.semFeed != nil {
+				h.semFeed.Publish(rediscache.Question{Scope: m.sem.scope, Query: m.sem.query, Vec: m.sem.vec, Key: m.key, Tenant: m.tenant, At: entry.StoredAt})
+			}
 		}
 	} else if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("reason", outcome), zap.Int("status", rec.status))

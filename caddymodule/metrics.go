@@ -42,7 +42,7 @@ var metrics = struct {
 }{
 	lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_lookups_total",
-		Help: "Cache lookups by cache and result (hit, miss, coalesced, bypass, stale: an expired answer stood in for an error).",
+		Help: "Cache lookups by cache and result (hit, redis_hit: a memory miss found in the shared Redis, miss, coalesced, bypass, stale: an expired answer stood in for an error).",
 	}, []string{"cache", "result"}),
 	stores: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_stores_total",
@@ -137,6 +137,8 @@ func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- maxBytesDesc
 	ch <- evictionsDesc
 	ch <- waitingDesc
+	ch <- cacheRedisUpDesc
+	ch <- cacheRedisDroppedDesc
 }
 
 func (storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -150,13 +152,14 @@ func (storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(evictionsDesc, prometheus.CounterValue, float64(s.Expired), s.Name, "expired")
 		ch <- prometheus.MustNewConstMetric(evictionsDesc, prometheus.CounterValue, float64(s.Evicted), s.Name, "no_space")
 	}
+	collectCacheRedis(ch)
 }
 
 // registerMetrics registers the collectors into a config's registry; one
 // registered by an earlier handler of the same load is fine.
 func registerMetrics(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
-		metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches,
+		metrics.lookups, metrics.stores, metrics.lookupDuration, metrics.caches, cacheRedisErrors, cacheRedisDuration,
 		metrics.tierRequests, metrics.tierDuration, metrics.fallbacks, metrics.breakerTransitions, metrics.breakers,
 		metrics.semLookups, metrics.embedDuration, metrics.bestSimilarity, metrics.semVetoes, metrics.semStores,
 		metrics.rlDecisions, metrics.rlTokens, metrics.rlRedisErrors, metrics.redisUp, metrics.rlZones,

@@ -294,7 +294,8 @@ var semanticStores = newPool("semantic store", (*sharedSemantic).stopSweeping)
 
 // sharedSemantic is a semantic store with the goroutine that sweeps it.
 type sharedSemantic struct {
-	name string
+	name     string
+	identity string // the embedder's: vectors of different embedders never mix
 	*semantic.Store
 	stop chan struct{}
 }
@@ -308,7 +309,7 @@ func (s *sharedSemantic) stopSweeping() error {
 func acquireSemantic(name, embedder string, cfg semantic.StoreConfig) (*sharedSemantic, string, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d", name, embedder, cfg.MaxEntries, cfg.TTL)
 	s, _, err := semanticStores.acquire(key, func() (*sharedSemantic, error) {
-		s := &sharedSemantic{name: name, Store: semantic.NewStore(cfg), stop: make(chan struct{})}
+		s := &sharedSemantic{name: name, identity: embedder, Store: semantic.NewStore(cfg), stop: make(chan struct{})}
 		go s.sweep(min(max(cfg.TTL/2, time.Second), time.Minute))
 		return s, nil
 	})

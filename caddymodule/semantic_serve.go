@@ -84,6 +84,10 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 		return nil, ""
 	}
 	e, fresh, ok := h.store.Get(match.Key, now)
+	if !fresh && h.store.redis != nil { // remembered from another instance's answer
+		e, fresh = h.sharedLookup(&miss{key: match.Key, tenant: m.tenant}, r.Header, now)
+		ok = e != nil
+	}
 	if !ok || !fresh || !e.Matches(r.Header) { // the answer is gone, or was for other Vary values
 		sm.misses.Inc()
 		return nil, ""

@@ -10,69 +10,45 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ragproxy/ragproxy/breaker"
+	"github.com/ragproxy/ragproxy/redisconn"
 )
 
 // Redis keeps limits in a Redis server shared by every instance. Each
 // decision is one round trip: GCRA runs as a Lua script on Redis's own
-// clock, token budgets are a counter per window. After a failure Redis is
-// left alone for a second (a breaker), so an outage costs one timeout per
-// second rather than one per request.
+// clock, token budgets are a counter per window. Calls go through a
+// redisconn.Conn: bounded by its timeout, and left alone for a second after
+// a failure, so an outage costs one timeout per second rather than one per
+// request.
 type Redis struct {
-	client  *redis.Client
-	timeout time.Duration
-	brk     *breaker.Breaker
+	conn   *redisconn.Conn
+	client redis.UniversalClient
 }
 
 // DefaultRedisTimeout bounds each Redis call, connecting included.
-const DefaultRedisTimeout = 100 * time.Millisecond
+const DefaultRedisTimeout = redisconn.DefaultTimeout
 
-// NewRedis connects lazily to the Redis server at rawURL
-// (redis://[user:password@]host:port/db, or rediss:// for TLS). onChange,
-// if not nil, is told when Redis (at addr) becomes unreachable and when it
-// is back.
+// NewRedis connects lazily to the Redis at rawURL (any URL redisconn.New
+// takes: one server, a Cluster or a Sentinel group). onChange, if not nil,
+// is told when Redis (at addr) becomes unreachable and when it is back.
 func NewRedis(rawURL string, timeout time.Duration, onChange func(addr string, up bool)) (*Redis, error) {
-	opt, err := redis.ParseURL(rawURL)
+	c, err := redisconn.New(rawURL, timeout, onChange)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		return nil, err
 	}
-	if timeout <= 0 {
-		timeout = DefaultRedisTimeout
-	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = timeout, timeout, timeout, timeout
-	opt.MaxRetries = -1 // a failed call falls back to local limits at once
-	r := &Redis{client: redis.NewClient(opt), timeout: timeout}
-	r.brk = breaker.New(opt.Addr, breaker.Config{Failures: 1, Window: time.Second, Open: time.Second}, func(addr string, from, to breaker.State) {
-		switch {
-		case onChange == nil:
-		case from == breaker.Closed && to == breaker.Open:
-			onChange(addr, false)
-		case from == breaker.HalfOpen && to == breaker.Closed:
-			onChange(addr, true)
-		}
-	})
-	return r, nil
+	return &Redis{conn: c, client: c.Client()}, nil
 }
 
 // Close closes the connections.
-func (r *Redis) Close() error { return r.client.Close() }
+func (r *Redis) Close() error { return r.conn.Close() }
 
 // Addr is the server's address, for logs.
-func (r *Redis) Addr() string { return r.client.Options().Addr }
+func (r *Redis) Addr() string { return r.conn.Addr() }
 
 // call runs fn against Redis unless the breaker says Redis is down.
 func (r *Redis) call(fn func(ctx context.Context) error) error {
-	done, err := r.brk.Allow()
-	if err != nil {
-		return ErrRemoteDown
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-	defer cancel()
-	if err := fn(ctx); err != nil && err != redis.Nil {
-		done(breaker.Failure)
+	if err := r.conn.Call(fn); err != nil {
 		return fmt.Errorf("%w: %w", ErrRemoteDown, err)
 	}
-	done(breaker.Success)
 	return nil
 }
 
