@@ -30,7 +30,11 @@ const (
 	reasonTransport        = "transport"
 	reasonEmpty            = "empty"
 	reasonNoAnswer         = "no_answer"
+	reasonBroken           = "broken" // upstream_errors_total only: failed after the answer started
 )
+
+// errorClasses are the classes of ragproxy_upstream_errors_total.
+var errorClasses = []string{reasonStatus, reasonTimeout, reasonFirstByteTimeout, reasonTransport, reasonEmpty, reasonNoAnswer, reasonBroken}
 
 var (
 	errTierTimeout      = errors.New("tier timeout")
@@ -60,7 +64,11 @@ type try struct {
 }
 
 // ServeHTTP tries the tiers in order.
-func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return serveTimed(h, w, r, next)
+}
+
+func (h *FallbackHandler) serve(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	body, err := readBody(r, h.MaxBody)
 	if errors.Is(err, errBodyTooLarge) {
 		return writeBodyTooLarge(w, h.MaxBody)
@@ -125,6 +133,7 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	}
 	req := t.request(r.Clone(ctx), body)
 	tw := newTierWriter(w, r, t)
+	tw.start = start
 	if t.Timeout > 0 {
 		tw.clock = startTierClock(time.Duration(t.Timeout), cancel)
 		defer tw.clock.stop()
@@ -143,6 +152,13 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	defer func() {
 		done(outcome)
 		t.metrics.observe(outcome, time.Since(start))
+		if outcome == breaker.Failure {
+			class := res.reason
+			if class == "" {
+				class = reasonBroken
+			}
+			t.metrics.errors[class].Inc()
+		}
 	}()
 	handlerErr, panicked := serveRecovering(t.handler, tw, req)
 

@@ -26,6 +26,10 @@ const maxZones = 8
 // request's estimated cost before it goes on and settle to what the
 // answer cost after.
 func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return serveTimed(h, w, r, next)
+}
+
+func (h *RateLimitHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	now := time.Now()
 

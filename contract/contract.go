@@ -34,6 +34,7 @@ const (
 	VarRequestID       = "rag.request_id"       // set by rag_split: the id feedback refers to (placeholder only)
 	VarUpstream        = "rag.upstream"         // set by rag_fallback: the tier that answered
 	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer: never cache it
+	VarTimed           = "rag.timed"            // set by the outermost ragproxy handler: it times the request (var only)
 )
 
 // Answer headers the handlers set, in canonical form (so they can be
