@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/eapache/go-resiliency/retrier"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -32,6 +33,9 @@ const (
 	reasonNoAnswer         = "no_answer"
 	reasonBroken           = "broken" // upstream_errors_total only: failed after the answer started
 )
+
+// outcomeNames name breaker outcomes in metrics and spans.
+var outcomeNames = [...]string{breaker.Success: "success", breaker.Failure: "failure", breaker.Ignored: "ignored"}
 
 // errorClasses are the classes of ragproxy_upstream_errors_total.
 var errorClasses = []string{reasonStatus, reasonTimeout, reasonFirstByteTimeout, reasonTransport, reasonEmpty, reasonNoAnswer, reasonBroken}
@@ -89,6 +93,8 @@ func (h *FallbackHandler) serve(w http.ResponseWriter, r *http.Request, _ caddyh
 			to = h.Tiers[i+1].Name
 		}
 		metrics.fallbacks.WithLabelValues(t.Name, to, res.reason).Inc()
+		traceEvent(r, "rag_fallback: tier failed", attribute.String("rag.tier", t.Name),
+			attribute.String("rag.reason", res.reason), attribute.String("rag.next", to))
 		if c := h.logger.Check(zapcore.DebugLevel, "tier failed"); c != nil {
 			c.Write(zap.String("tier", t.Name), zap.String("reason", res.reason), zap.String("next", to))
 		}
@@ -123,7 +129,8 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 		return try{reason: reasonOpen}
 	}
 	start := time.Now()
-	ctx, cancel := context.WithCancelCause(r.Context())
+	ctx, endSpan := startTierSpan(r.Context(), t)
+	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// Each try gets its own copy of the request vars: an abandoned try's
 	// dial may still read them in the background while a later try's
@@ -152,13 +159,15 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	defer func() {
 		done(outcome)
 		t.metrics.observe(outcome, time.Since(start))
+		class := ""
 		if outcome == breaker.Failure {
-			class := res.reason
+			class = res.reason
 			if class == "" {
 				class = reasonBroken
 			}
 			t.metrics.errors[class].Inc()
 		}
+		endSpan(outcomeNames[outcome], class, tw.status)
 	}()
 	handlerErr, panicked := serveRecovering(t.handler, tw, req)
 

@@ -257,7 +257,7 @@ func newTierMetrics(tier string) tierMetrics {
 	for _, c := range errorClasses {
 		m.errors[c] = metrics.upstreamErrors.WithLabelValues(tier, c)
 	}
-	for o, name := range map[breaker.Outcome]string{breaker.Success: "success", breaker.Failure: "failure", breaker.Ignored: "ignored"} {
+	for o, name := range outcomeNames {
 		m.byOutcome[o].requests = metrics.tierRequests.WithLabelValues(tier, name)
 		m.byOutcome[o].duration = metrics.tierDuration.WithLabelValues(tier, name)
 	}

@@ -103,6 +103,7 @@ func (w *timedWriter) finish(r *http.Request, err *error) {
 	metrics.requests.WithLabelValues(cacheStatus, upstream, variant, codeClass(status)).Inc()
 	metrics.requestFirstByte.WithLabelValues(cacheStatus, upstream, variant).Observe(first.Sub(w.start).Seconds())
 	metrics.requestDuration.WithLabelValues(cacheStatus, upstream, variant).Observe(end.Sub(w.start).Seconds())
+	traceDecisions(r, vars, status)
 	w.ResponseWriter = nil
 	timedWriters.Put(w)
 }
