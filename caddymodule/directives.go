@@ -15,9 +15,11 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("rag_feedback", parseFeedbackCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_cache", parseCacheCaddyfile)
 	httpcaddyfile.RegisterHandlerDirective("rag_fallback", parseFallbackCaddyfile)
+	httpcaddyfile.RegisterHandlerDirective("rag_dashboard", parseDashboardCaddyfile)
 	httpcaddyfile.RegisterDirectiveOrder("rag_rate_limit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_split", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_feedback", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_cache", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_fallback", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterDirectiveOrder("rag_dashboard", httpcaddyfile.Before, "reverse_proxy")
 }
