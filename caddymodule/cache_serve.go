@@ -30,8 +30,10 @@ type miss struct {
 // ServeHTTP answers from the cache, or passes the request on and records
 // the answer.
 func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
-	defer finishCost(cm, r)
+	return serveTimed(h, w, r, next)
+}
+
+func (h *CacheHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		return h.bypass(w, r, next, "method")
 	}
@@ -97,6 +99,7 @@ func (h *CacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 	if h.Semantic != nil {
 		if e, similarity := h.semanticLookup(r, body, scope, &m); e != nil {
 			w.Header().Set(contract.HeaderCacheSimilarity, similarity)
+			h.metrics.semantic.Inc()
 			return h.serveEntry(w, r, e, contract.CacheSemanticHit)
 		}
 	}

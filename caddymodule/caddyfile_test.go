@@ -30,6 +30,7 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	var lists [][]string
 	collectHandlers(t, out, &got, &lists)
 	want := []string{
+		`{"handler":"rag_dashboard"}`,
 		`{"experiment":"chunking","handler":"rag_feedback"}`,
 		`{"experiment":"chunking","handler":"rag_split","sticky":"{http.request.header.X-User-ID}","variants":[{"name":"current","weight":80},{"name":"new_chunking","weight":20}]}`,
 		`{"handler":"rag_cache","max_size":134217728,"name":"search","scope":"shared","ttl":600000000000}`,
@@ -56,7 +57,7 @@ func TestAdaptCaddyfileExample(t *testing.T) {
 	}
 	for _, l := range lists {
 		switch strings.Join(l, ",") {
-		case "rag_feedback", "rag_split,rag_cache,rag_fallback", "rag_cost,rag_validate,rag_rate_limit,rag_cache,rag_prompt_cache,rag_fallback":
+		case "rag_dashboard", "rag_feedback", "rag_split,rag_cache,rag_fallback", "rag_cost,rag_validate,rag_rate_limit,rag_cache,rag_prompt_cache,rag_fallback":
 		default:
 			t.Errorf("handler order %v, want rag_cost, rag_validate, rag_rate_limit or rag_split, then rag_cache, rag_prompt_cache, rag_fallback", l)
 		}

@@ -23,10 +23,12 @@ func init() {
 	httpcaddyfile.RegisterHandlerDirective("rag_fallback", parseFallbackCaddyfile)
 	httpcaddyfile.RegisterDirectiveOrder("rag_cost", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_validate", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterHandlerDirective("rag_dashboard", parseDashboardCaddyfile)
 	httpcaddyfile.RegisterDirectiveOrder("rag_rate_limit", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_split", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_feedback", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_cache", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_prompt_cache", httpcaddyfile.Before, "reverse_proxy")
 	httpcaddyfile.RegisterDirectiveOrder("rag_fallback", httpcaddyfile.Before, "reverse_proxy")
+	httpcaddyfile.RegisterDirectiveOrder("rag_dashboard", httpcaddyfile.Before, "reverse_proxy")
 }

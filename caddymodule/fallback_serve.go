@@ -14,6 +14,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/eapache/go-resiliency/retrier"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -30,7 +31,15 @@ const (
 	reasonFirstByteTimeout = "first_byte_timeout"
 	reasonTransport        = "transport"
 	reasonNoAnswer         = "no_answer"
+	reasonBroken           = "broken" // upstream_errors_total only: failed after the answer started
 )
+
+// outcomeNames name breaker outcomes in metrics and spans.
+var outcomeNames = [...]string{breaker.Success: "success", breaker.Failure: "failure", breaker.Ignored: "ignored"}
+
+// errorClasses are the classes of ragproxy_upstream_errors_total.
+var errorClasses = []string{reasonStatus, reasonTimeout, reasonFirstByteTimeout, reasonTransport, reasonNoAnswer, reasonBroken,
+	llm.FailEmpty, llm.FailInvalidJSON, llm.FailTruncated, llm.FailRefusal}
 
 var (
 	errTierTimeout      = errors.New("tier timeout")
@@ -60,9 +69,11 @@ type try struct {
 }
 
 // ServeHTTP tries the tiers in order.
-func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
-	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
-	defer finishCost(cm, r)
+func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return serveTimed(h, w, r, next)
+}
+
+func (h *FallbackHandler) serve(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	body, err := readBody(r, h.MaxBody)
 	if errors.Is(err, errBodyTooLarge) {
 		return writeBodyTooLarge(w, h.MaxBody)
@@ -83,6 +94,8 @@ func (h *FallbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ ca
 			to = h.Tiers[i+1].Name
 		}
 		metrics.fallbacks.WithLabelValues(t.Name, to, res.reason).Inc()
+		traceEvent(r, "rag_fallback: tier failed", attribute.String("rag.tier", t.Name),
+			attribute.String("rag.reason", res.reason), attribute.String("rag.next", to))
 		if c := h.logger.Check(zapcore.DebugLevel, "tier failed"); c != nil {
 			c.Write(zap.String("tier", t.Name), zap.String("reason", res.reason), zap.String("next", to))
 		}
@@ -117,7 +130,8 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 		return try{reason: reasonOpen}
 	}
 	start := time.Now()
-	ctx, cancel := context.WithCancelCause(r.Context())
+	ctx, endSpan := startTierSpan(r.Context(), t)
+	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// Each try gets its own copy of the request vars: an abandoned try's
 	// dial may still read them in the background while a later try's
@@ -130,6 +144,7 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	if t.checks.InvalidJSON {
 		tw.format = llm.RequestedFormat(body)
 	}
+	tw.start = start
 	if t.Timeout > 0 {
 		tw.clock = startTierClock(time.Duration(t.Timeout), cancel)
 		defer tw.clock.stop()
@@ -148,6 +163,15 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	defer func() {
 		done(outcome)
 		t.metrics.observe(outcome, time.Since(start))
+		class := ""
+		if outcome == breaker.Failure {
+			class = res.reason
+			if class == "" {
+				class = reasonBroken
+			}
+			t.metrics.errors[class].Inc()
+		}
+		endSpan(outcomeNames[outcome], class, tw.status)
 	}()
 	handlerErr, panicked := serveRecovering(t.handler, tw, req)
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -30,6 +31,7 @@ type tierWriter struct {
 	req    *http.Request // the client's request, for vars and placeholders
 	tier   *Tier
 	header http.Header // this try's headers until it commits
+	start  time.Time   // of the try, for its time to first byte
 
 	started   atomic.Bool // the tier began to answer (for the first-byte timeout)
 	status    int
@@ -67,6 +69,7 @@ func (w *tierWriter) WriteHeader(status int) {
 	}
 	w.status = status
 	w.started.Store(true)
+	w.tier.metrics.firstByte.Observe(time.Since(w.start).Seconds())
 	switch {
 	case w.tier.failStatus.Contains(status):
 		w.failed = true

@@ -39,10 +39,16 @@ var metrics = struct {
 
 	splitDuration *prometheus.HistogramVec
 	experiments   prometheus.Collector
+
+	requests         *prometheus.CounterVec
+	requestFirstByte *prometheus.HistogramVec
+	requestDuration  *prometheus.HistogramVec
+	tierFirstByte    *prometheus.HistogramVec
+	upstreamErrors   *prometheus.CounterVec
 }{
 	lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_lookups_total",
-		Help: "Cache lookups by cache and result (hit, redis_hit: a memory miss found in the shared Redis, miss, coalesced, bypass, stale: an expired answer stood in for an error).",
+		Help: "Cache lookups by cache and result (hit: exact, semantic: by meaning after an exact miss, redis_hit: a memory miss found in the shared Redis, miss, coalesced: shared an identical request's upstream answer, bypass, stale: a miss whose upstream error an expired answer stood in for).",
 	}, []string{"cache", "result"}),
 	stores: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_stores_total",
@@ -118,6 +124,30 @@ var metrics = struct {
 		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 	}, []string{"experiment", "variant"}),
 	experiments: experimentCollector{},
+
+	requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_requests_total",
+		Help: "Requests through ragproxy's handlers, counted once (by the outermost), by cache status (hit, semantic_hit, miss, bypass, stale, none), the tier that answered (none: no tier did), the variant (none), and the answer's status class (2xx … 5xx; none: no answer).",
+	}, []string{"cache_status", "upstream", "variant", "code"}),
+	requestFirstByte: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ragproxy_request_first_byte_seconds",
+		Help:    "Time from the outermost ragproxy handler to the answer's status line (time to first byte), by cache status, tier and variant.",
+		Buckets: timingBuckets,
+	}, []string{"cache_status", "upstream", "variant"}),
+	requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ragproxy_request_duration_seconds",
+		Help:    "Time from the outermost ragproxy handler to the end of the answer, by cache status, tier and variant.",
+		Buckets: timingBuckets,
+	}, []string{"cache_status", "upstream", "variant"}),
+	tierFirstByte: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ragproxy_fallback_first_byte_seconds",
+		Help:    "Time from the start of a try of a rag_fallback tier to its answer's status line, whatever the status.",
+		Buckets: timingBuckets,
+	}, []string{"tier"}),
+	upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ragproxy_upstream_errors_total",
+		Help: "Failed tries of a rag_fallback tier (retries included) by class: status (a failure status), timeout, first_byte_timeout, transport, empty, no_answer, broken (the answer failed after it started).",
+	}, []string{"tier", "class"}),
 }
 
 var (
@@ -164,6 +194,7 @@ func registerMetrics(reg prometheus.Registerer) error {
 		metrics.semLookups, metrics.embedDuration, metrics.bestSimilarity, metrics.semVetoes, metrics.semStores,
 		metrics.rlDecisions, metrics.rlTokens, metrics.rlRedisErrors, metrics.redisUp, metrics.rlZones,
 		metrics.splitDuration, metrics.experiments,
+		metrics.requests, metrics.requestFirstByte, metrics.requestDuration, metrics.tierFirstByte, metrics.upstreamErrors,
 	} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -178,13 +209,14 @@ func registerMetrics(reg prometheus.Registerer) error {
 // cacheMetrics are one cache's hot-path series, resolved once at Provision
 // rather than looked up by label on every request.
 type cacheMetrics struct {
-	hit, miss, coalesced, bypass, stale prometheus.Counter
-	lookupDuration                      prometheus.Observer
+	hit, semantic, miss, coalesced, bypass, stale prometheus.Counter
+	lookupDuration                                prometheus.Observer
 }
 
 func newCacheMetrics(name string) cacheMetrics {
 	return cacheMetrics{
 		hit:            metrics.lookups.WithLabelValues(name, "hit"),
+		semantic:       metrics.lookups.WithLabelValues(name, "semantic"),
 		miss:           metrics.lookups.WithLabelValues(name, "miss"),
 		coalesced:      metrics.lookups.WithLabelValues(name, "coalesced"),
 		bypass:         metrics.lookups.WithLabelValues(name, "bypass"),
@@ -210,6 +242,8 @@ func (breakerCollector) Collect(ch chan<- prometheus.Metric) {
 // tierMetrics are one tier's series, resolved once at Provision.
 type tierMetrics struct {
 	rejected  prometheus.Counter
+	firstByte prometheus.Observer
+	errors    map[string]prometheus.Counter // by class
 	byOutcome [3]struct {
 		requests prometheus.Counter
 		duration prometheus.Observer
@@ -217,8 +251,16 @@ type tierMetrics struct {
 }
 
 func newTierMetrics(tier string) tierMetrics {
-	m := tierMetrics{rejected: metrics.tierRequests.WithLabelValues(tier, "rejected")}
-	for o, name := range map[breaker.Outcome]string{breaker.Success: "success", breaker.Failure: "failure", breaker.Ignored: "ignored"} {
+	knownUpstreams.Store(tier, true)
+	m := tierMetrics{
+		rejected:  metrics.tierRequests.WithLabelValues(tier, "rejected"),
+		firstByte: metrics.tierFirstByte.WithLabelValues(tier),
+		errors:    make(map[string]prometheus.Counter, len(errorClasses)),
+	}
+	for _, c := range errorClasses {
+		m.errors[c] = metrics.upstreamErrors.WithLabelValues(tier, c)
+	}
+	for o, name := range outcomeNames {
 		m.byOutcome[o].requests = metrics.tierRequests.WithLabelValues(tier, name)
 		m.byOutcome[o].duration = metrics.tierDuration.WithLabelValues(tier, name)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -26,8 +27,10 @@ const maxZones = 8
 // request's estimated cost before it goes on and settle to what the
 // answer cost after.
 func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
-	defer finishCost(cm, r)
+	return serveTimed(h, w, r, next)
+}
+
+func (h *RateLimitHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	now := time.Now()
 
@@ -82,6 +85,8 @@ func (h *RateLimitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, nex
 		if !d.Allowed {
 			z.metrics.limited.Inc()
 			settle(spenders, 0) // nothing went upstream
+			traceEvent(r, "rag_rate_limit: refused", attribute.String("rag.rate_limit.zone", z.cfg.Name),
+				attribute.Int64("rag.rate_limit.retry_after_ms", d.RetryAfter.Milliseconds()))
 			return h.refuse(w, repl, z, d)
 		}
 		z.metrics.allowed.Inc()
@@ -162,6 +167,7 @@ func (h *RateLimitHandler) settleAnswer(spenders []spend, aw *answerWriter, prom
 		}
 	}
 	settle(spenders, tokens)
+	traceEvent(aw.req, "rag_rate_limit: settled", attribute.Int64("rag.tokens", tokens), attribute.Bool("rag.tokens.estimated", estimated))
 }
 
 // settle replaces each zone's reservation by tokens.

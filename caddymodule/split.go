@@ -120,6 +120,7 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 	h.experiment.SetVariants(names)
 	h.experiment.SetMemory(h.FeedbackRequests, time.Duration(h.FeedbackWindow))
 	for _, name := range names {
+		knownVariants.Store(name, true)
 		h.variants = append(h.variants, splitVariant{
 			name:     name,
 			stats:    h.experiment.Variant(name),

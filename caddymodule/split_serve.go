@@ -17,8 +17,10 @@ import (
 // ServeHTTP assigns the request to a variant, publishes it, and records
 // how the variant's answer went.
 func (h *SplitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
-	defer finishCost(cm, r)
+	return serveTimed(h, w, r, next)
+}
+
+func (h *SplitHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	start := time.Now()
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	v := &h.variants[h.variantFor(r, repl)]

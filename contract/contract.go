@@ -37,6 +37,7 @@ const (
 	VarCostMetered     = "rag.cost.metered"     // set by the first ragproxy handler of a request: it meters the answer's cost (var only)
 	VarPrices          = "rag.cost.prices"      // set by rag_cost: its price table for the handlers after it (var only)
 	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer, or a stream that failed its tier's checks: never cache it
+	VarTimed           = "rag.timed"            // set by the outermost ragproxy handler: it times the request (var only)
 )
 
 // Answer headers the handlers set, in canonical form (so they can be
