@@ -156,30 +156,51 @@ http://{SITE} {
 	reverse_proxy `+mock+`
 }`)
 	url := p.URL + "/v1/chat/completions"
-	// Budget windows are aligned to the clock: start early in one, so the
-	// requests below all fall in it.
+	spent := p.counter("ragproxy_ratelimit_tokens_total", `zone="team"`)
+	// Budget windows are aligned to the clock: a run starts early in one
+	// so its requests all fall in it. On a loaded machine a run can still
+	// reach the next window before its over-budget request; such a run
+	// proves nothing, and another starts, with new questions and team.
+	for attempt := 1; ; attempt++ {
+		if budgetRun(t, url, spent, window, strconv.Itoa(attempt)) {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("3 runs reached the next window before spending the budget")
+		}
+		t.Logf("run %d crossed into the next window: again", attempt)
+	}
+}
+
+// budgetRun is one run of TestRateLimitTokenBudget in one window, its
+// questions and teams suffixed with run; false means the window ended
+// before the over-budget request, so the run shows nothing.
+func budgetRun(t *testing.T, url string, spent func() float64, window time.Duration, run string) bool {
+	t.Helper()
 	for time.Now().UnixNano()%int64(window) > int64(window)/4 {
 		time.Sleep(20 * time.Millisecond)
 	}
 	windowEnd := time.Now().Truncate(window).Add(window)
+	red, blue := "red"+run, "blue"+run
+	q := func(s string) string { return s + run } // one word longer would cost a token more
 	// An answer's reservation is settled just after its last byte is
 	// sent: wait for that before the next request of the team.
-	spent := p.counter("ragproxy_ratelimit_tokens_total", `zone="team"`)
+	before := spent()
 	settled := func(want int) {
 		t.Helper()
-		eventually(t, "the answer to be settled", func() bool { return spent() == float64(want) })
+		eventually(t, "the answer to be settled", func() bool { return spent()-before == float64(want) })
 	}
 	// A request just after another may find its reservation not yet
 	// settled (a 429, which costs nothing): try again.
 	allowed := func(body string) (resp *http.Response) {
 		t.Helper()
 		eventually(t, "an answer", func() bool {
-			resp, _ = post(t, url, body, "X-Team", "red")
+			resp, _ = post(t, url, body, "X-Team", red)
 			return resp.StatusCode != http.StatusTooManyRequests
 		})
 		return resp
 	}
-	resp, body := post(t, url, chatBody("first question", false), "X-Team", "red")
+	resp, body := post(t, url, chatBody(q("first question"), false), "X-Team", red)
 	per := tokensOf(t, body)
 	settled(per)
 	if per*2 >= 20 || per*3 < 20 {
@@ -189,42 +210,43 @@ http://{SITE} {
 		t.Fatalf("remaining before any spend: %q", resp.Header.Get("RateLimit-Remaining"))
 	}
 	// A cache hit costs nothing.
-	if resp := allowed(chatBody("first question", false)); resp.Header.Get("X-Cache") != "HIT" ||
+	if resp := allowed(chatBody(q("first question"), false)); resp.Header.Get("X-Cache") != "HIT" ||
 		resp.Header.Get("RateLimit-Remaining") != strconv.Itoa(20-per) {
 		t.Fatalf("hit: X-Cache %q, remaining %q", resp.Header.Get("X-Cache"), resp.Header.Get("RateLimit-Remaining"))
 	}
 	// A streamed answer is debited from its final usage event.
-	resp = allowed(chatBody("second question", true))
+	resp = allowed(chatBody(q("second question"), true))
 	settled(2 * per)
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("RateLimit-Remaining") != strconv.Itoa(20-per) {
 		t.Fatalf("stream: %d, remaining %q", resp.StatusCode, resp.Header.Get("RateLimit-Remaining"))
 	}
-	resp = allowed(chatBody("third question", false))
+	resp = allowed(chatBody(q("third question"), false))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("third answer (budget not yet spent): %d", resp.StatusCode)
 	}
 	settled(3 * per)
-	resp, body = post(t, url, chatBody("fourth question", false), "X-Team", "red")
+	resp, body = post(t, url, chatBody(q("fourth question"), false), "X-Team", red)
+	if resp.StatusCode == http.StatusOK && !time.Now().Before(windowEnd) {
+		return false
+	}
 	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, `"tokens"`) || !strings.Contains(body, `\"team\"`) {
 		t.Fatalf("over budget: %d %s", resp.StatusCode, body)
 	}
 	if retry, _ := strconv.Atoi(resp.Header.Get("Retry-After")); retry < 1 || retry > 3 {
 		t.Fatalf("Retry-After %q, want the rest of the window", resp.Header.Get("Retry-After"))
 	}
-	if resp, _ := post(t, url, chatBody("fourth question", false), "X-Team", "blue"); resp.StatusCode != http.StatusOK {
+	if resp, _ := post(t, url, chatBody(q("fourth question"), false), "X-Team", blue); resp.StatusCode != http.StatusOK {
 		t.Fatalf("another team refused: %d", resp.StatusCode)
 	}
 	// After the window the team is let through again.
 	eventually(t, "the next window", func() bool {
-		resp, _ := post(t, url, chatBody("fourth question", false), "X-Team", "red")
+		resp, _ := post(t, url, chatBody(q("fourth question"), false), "X-Team", red)
 		return resp.StatusCode == http.StatusOK
 	})
 	if time.Now().Before(windowEnd) {
 		t.Fatalf("let through before the window ended")
 	}
-	if got := p.metricValue("ragproxy_ratelimit_tokens_total", `zone="team"`); got < float64(3*per) {
-		t.Fatalf("tokens debited %v, want at least %d", got, 3*per)
-	}
+	return true
 }
 
 func TestRateLimitConcurrent(t *testing.T) {
