@@ -1,9 +1,7 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/ragproxy/ragproxy/llm"
 )
@@ -21,15 +19,9 @@ func writeAPIError(w http.ResponseWriter, api llm.API, status int, errType, code
 	if status == http.StatusRequestEntityTooLarge {
 		errType = "request_too_large" // Anthropic's type for a 413
 	}
-	body, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]any{
+	writeErrorBody(w, status, map[string]any{"type": "error", "error": map[string]any{
 		"type":    errType,
 		"message": message,
 		"code":    code,
 	}})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Del("Content-Encoding")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

@@ -10,11 +10,17 @@ import (
 // OpenAI's API uses, so every OpenAI client surfaces it properly:
 // {"error":{"message":…,"type":…,"code":…}}.
 func writeError(w http.ResponseWriter, status int, errType, code, message string) {
-	body, _ := json.Marshal(map[string]any{"error": map[string]any{
+	writeErrorBody(w, status, map[string]any{"error": map[string]any{
 		"message": message,
 		"type":    errType,
 		"code":    code,
 	}})
+}
+
+// writeErrorBody answers status with v as JSON: the one place the proxy's
+// error answers are written, whatever their API's shape.
+func writeErrorBody(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
