@@ -69,8 +69,9 @@ func runShared(o sharedOptions) error {
 	}
 	defer up.Close()
 
-	// respond, memory-only, three shared instances, three lone instances
-	addrs, err := freeAddrs(9)
+	// respond, memory-only, three shared instances, three lone instances,
+	// one shared instance with coalesce cluster
+	addrs, err := freeAddrs(10)
 	if err != nil {
 		return err
 	}
@@ -81,8 +82,9 @@ func runShared(o sharedOptions) error {
 		fmt.Fprintf(&cf, "http://%s {\n\trequest_header Host llm.example\n\trag_cache shared {\n\t\tscope shared\n\t\tmax_size %dMiB\n\t\tredis %s\n\t\tredis_timeout %s\n\t}\n\treverse_proxy %s\n}\n", addrs[2+i], 64+i, rds.URL, o.Timeout, up.Addr)
 		fmt.Fprintf(&cf, "http://%s {\n\trequest_header Host llm.example\n\trag_cache lone%d {\n\t\tscope shared\n\t}\n\treverse_proxy %s\n}\n", addrs[5+i], i, up.Addr)
 	}
-	admin := addrs[8]
-	stop, err := startCaddyAdmin(admin, cf.String(), addrs[:8]...)
+	fmt.Fprintf(&cf, "http://%s {\n\trequest_header Host llm.example\n\trag_cache clustered {\n\t\tscope shared\n\t\tredis %s\n\t\tredis_timeout %s\n\t\tcoalesce cluster\n\t}\n\treverse_proxy %s\n}\n", addrs[8], rds.URL, o.Timeout, up.Addr)
+	admin := addrs[9]
+	stop, err := startCaddyAdmin(admin, cf.String(), addrs[:9]...)
 	if err != nil {
 		return err
 	}
@@ -184,16 +186,21 @@ func runShared(o sharedOptions) error {
 		}
 		return summarize(lat), nil
 	}
-	var memMiss, redisMiss latencySummary
+	var memMiss, redisMiss, clusterMiss latencySummary
 	if memMiss, err = miss(memURL, "mem"); err != nil {
 		return err
 	}
 	if redisMiss, err = miss(shared[2], "redis"); err != nil {
 		return err
 	}
+	if clusterMiss, err = miss(url(8), "cluster"); err != nil {
+		return err
+	}
 	fmt.Printf("\n| miss (new connection each, %d sequential) | p50 | p99 |\n|---|---|---|\n", o.Misses)
 	fmt.Printf("| memory only | %v | %v |\n| with Redis (GET miss + queued write) | %v | %v |\n", memMiss.P50, memMiss.P99, redisMiss.P50, redisMiss.P99)
 	fmt.Printf("| added by Redis | %v | %v |\n", redisMiss.P50-memMiss.P50, redisMiss.P99-memMiss.P99)
+	fmt.Printf("| with Redis and coalesce cluster (GET miss + SET NX lease + queued write) | %v | %v |\n", clusterMiss.P50, clusterMiss.P99)
+	fmt.Printf("| added by coalesce cluster over Redis alone | %v | %v |\n", clusterMiss.P50-redisMiss.P50, clusterMiss.P99-redisMiss.P99)
 
 	// 3. Hit rate of 3 instances round robin on a replayed Zipf stream.
 	rate := func(urls []string, tag string) (float64, error) {
