@@ -116,11 +116,7 @@ func finishCost(aw *answerWriter, r *http.Request) {
 		return
 	}
 	model := answerModel(r)
-	table, _ := caddyhttp.GetVar(r.Context(), contract.VarPrices).(*cost.Table)
-	if table == nil {
-		table = defaultPrices
-	}
-	price, label, known := table.Lookup(model)
+	price, label, known := pricesOf(r).Lookup(model)
 	if !aw.fromCache() {
 		promptCacheTokens(known, label, u)
 	}
@@ -137,6 +133,15 @@ func finishCost(aw *answerWriter, r *http.Request) {
 	}
 	publishPlaceholder(r, contract.PlaceholderCostUSD, strconv.FormatFloat(usd, 'f', -1, 64))
 	setLogField(r, zap.Float64("rag_cost_usd", usd))
+}
+
+// pricesOf is the price table for r: rag_cost's, if one came before,
+// else the shipped one.
+func pricesOf(r *http.Request) *cost.Table {
+	if table, _ := caddyhttp.GetVar(r.Context(), contract.VarPrices).(*cost.Table); table != nil {
+		return table
+	}
+	return defaultPrices
 }
 
 // promptCacheTokens counts an upstream answer's prompt tokens by what the
