@@ -17,7 +17,7 @@ func init() {
 }
 
 // RateLimitHandler limits requests per key in zones: a request rate, an
-// LLM token budget, or requests in flight. Keys are placeholders (an API
+// LLM token budget, a budget in dollars, or requests in flight. Keys are placeholders (an API
 // key, a user or team header, the client's address), so one noisy caller
 // cannot starve the others.
 //
