@@ -274,6 +274,9 @@ func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
 	z.state, z.poolKey = state, key
 	z.rater = ratelimit.NewRateLimiter(cfg.Name, state.gcra, h.remote)
 	z.spender = ratelimit.NewTokenLimiter(cfg.Name, state.windows, h.remote)
+	if z.kind == "budget" {
+		z.spender = ratelimit.NewCostLimiter(cfg.Name, state.windows, h.remote)
+	}
 	return z, nil
 }
 
