@@ -225,7 +225,9 @@ func throughputReport(o throughputOptions, runs []run) string {
 		cpuDelta("split", "proxy-same"),
 		rps("pipeline-miss", "proxy-distinct", 0.90),
 		rps("validate-miss", "proxy-distinct", 0.95),
+		rps("prompt-cache-miss", "proxy-distinct", 0.95),
 		cpuDelta("validate-miss", "proxy-distinct"),
+		cpuDelta("prompt-cache-miss", "proxy-distinct"),
 		cpuDelta("pipeline-miss", "proxy-distinct"),
 	}
 	header = []string{"ratio"}

@@ -20,7 +20,7 @@ import (
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
 	"semantic-hit-use-static",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss", "validate-miss"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss", "validate-miss", "prompt-cache-miss"}
 
 // requestedScenarios run only when -scenarios names them: semantic-hit-use
 // first embeds its 25,600 wordings with the transformer (one to a few
@@ -87,6 +87,7 @@ type bench struct {
 	splitURL, splitHeadersURL      string
 	splitOneRouteURL               string
 	pipelineURL, validateURL       string
+	promptCacheURL                 string
 	semanticUse, semanticStatic    encoderFront // zero without their scenarios
 	rateRedisURL                   string       // empty without the ratelimit-redis scenario
 	adminURL                       string       // empty without the ratelimit-redis scenario
@@ -140,7 +141,7 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 13 + len(encoders)
+	servers := 14 + len(encoders)
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -167,12 +168,13 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		site(addrs[8], splitHeadersSite(up.Addr)) +
 		site(addrs[9], splitOneRouteSite(up.Addr)) +
 		site(addrs[11], pipelineSite(up.Addr)) +
-		site(addrs[12], validateSite(up.Addr))
+		site(addrs[12], validateSite(up.Addr)) +
+		site(addrs[13], fmt.Sprintf("\trag_prompt_cache\n\treverse_proxy %s\n", up.Addr))
 	for i, e := range encoders {
-		cf += site(addrs[13+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
+		cf += site(addrs[14+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
 			strings.ReplaceAll(e.embedder, "-", "_"), e.embedder, up.Addr))
 	}
-	redisAddr := 13 + len(encoders)
+	redisAddr := 14 + len(encoders)
 	admin := "off"
 	if rds != nil {
 		cf += site(addrs[redisAddr], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
@@ -197,11 +199,12 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		splitOneRouteURL: "http://" + addrs[9] + chatPath,
 		pipelineURL:      "http://" + addrs[11] + chatPath,
 		validateURL:      "http://" + addrs[12] + chatPath,
+		promptCacheURL:   "http://" + addrs[13] + chatPath,
 		redis:            rds,
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	for i, e := range encoders {
-		e.url = "http://" + addrs[13+i] + chatPath
+		e.url = "http://" + addrs[14+i] + chatPath
 		if e.embedder == "use" {
 			b.semanticUse = e
 		} else {
@@ -429,6 +432,12 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.cacheURL, body: distinctBody, wantCache: "MISS"}, nil
 	case "validate-miss":
 		return target{url: b.validateURL, body: distinctBody}, nil
+	case "prompt-cache-miss":
+		// rag_prompt_cache with its defaults in front of reverse_proxy, a
+		// new question every request: with an Authorization header (its
+		// default key) it sets prompt_cache_key on every OpenAI body, the
+		// whole of its work on a request the provider's cache misses.
+		return target{url: b.promptCacheURL, body: distinctBody, header: rateLimitHeader}, nil
 	case "fallback-same":
 		return target{url: b.fallbackURL, body: sameBody}, nil
 	case "semantic-hit":

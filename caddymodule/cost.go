@@ -116,11 +116,7 @@ func finishCost(aw *answerWriter, r *http.Request) {
 		return
 	}
 	model := answerModel(r)
-	table, _ := caddyhttp.GetVar(r.Context(), contract.VarPrices).(*cost.Table)
-	if table == nil {
-		table = defaultPrices
-	}
-	price, label, known := table.Lookup(model)
+	price, label, known := pricesOf(r).Lookup(model)
 	if !aw.fromCache() {
 		promptCacheTokens(known, label, u)
 	}
@@ -129,14 +125,30 @@ func finishCost(aw *answerWriter, r *http.Request) {
 		return
 	}
 	usd := price.Of(cost.Usage{Input: u.Input, CacheRead: u.CacheRead, CacheWrite: u.CacheWrite, Output: u.Output})
+	var saved float64
 	if aw.fromCache() {
 		pipelineMetrics.saved.WithLabelValues(label).Add(usd)
-		usd = 0
+		usd, saved = 0, usd
 	} else {
 		pipelineMetrics.cost.WithLabelValues(label).Add(usd)
 	}
+	if rec, ok := caddyhttp.GetVar(r.Context(), contract.VarCostRecorder).(costRecorder); ok {
+		rec.RecordCost(usd, saved) // rag_split's variant: cost per variant in the A/B report
+	}
 	publishPlaceholder(r, contract.PlaceholderCostUSD, strconv.FormatFloat(usd, 'f', -1, 64))
 	setLogField(r, zap.Float64("rag_cost_usd", usd))
+}
+
+// costRecorder takes each priced answer's cost: rag_split's variant.
+type costRecorder interface{ RecordCost(spent, saved float64) }
+
+// pricesOf is the price table for r: rag_cost's, if one came before,
+// else the shipped one.
+func pricesOf(r *http.Request) *cost.Table {
+	if table, _ := caddyhttp.GetVar(r.Context(), contract.VarPrices).(*cost.Table); table != nil {
+		return table
+	}
+	return defaultPrices
 }
 
 // promptCacheTokens counts an upstream answer's prompt tokens by what the

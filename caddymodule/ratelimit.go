@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -16,7 +17,7 @@ func init() {
 }
 
 // RateLimitHandler limits requests per key in zones: a request rate, an
-// LLM token budget, or requests in flight. Keys are placeholders (an API
+// LLM token budget, a budget in dollars, or requests in flight. Keys are placeholders (an API
 // key, a user or team header, the client's address), so one noisy caller
 // cannot starve the others.
 //
@@ -78,7 +79,7 @@ type RateLimitHandler struct {
 
 	remote        *ratelimit.Redis
 	redisKey      string
-	zones         []*zone // token zones first, then concurrent, then rate
+	zones         []*zone // token and budget zones first, then concurrent, then rate
 	maxBody       int64
 	reserveOutput int64
 	logger        *zap.Logger
@@ -91,7 +92,7 @@ const (
 )
 
 // RateLimitZone is one limit, applied per key. Exactly one of rate,
-// tokens and concurrent is set.
+// tokens, budget and concurrent is set.
 type RateLimitZone struct {
 	// Name of the zone, used in errors, metrics and Redis keys. Required.
 	Name string `json:"name"`
@@ -127,6 +128,24 @@ type RateLimitZone struct {
 	// readable. Default: none.
 	Tokens string `json:"tokens,omitempty"`
 
+	// Spending in US dollars per window, as usd/period: "5/h", "0.50/d".
+	// A token budget counted in money: each request reserves the price
+	// of its estimated tokens (as tokens does: body bytes / 4 as input,
+	// plus its output cap or reserve_output) at its model's price, and
+	// settles to the price of its answer's usage (cached input priced as
+	// cached), or of the size estimate, by the price table of rag_cost
+	// before it in the route, else the shipped one. A model the table
+	// does not know is priced at the table's dearest price (each of
+	// input, cached input, cache write and output the largest in the
+	// table), never at nothing: a budget an unpriced model could spend
+	// for free would bound nothing, and refusing it would refuse a
+	// client's request for the operator's missing price line. Give
+	// rag_cost a "*" price to price unknown models otherwise. Windows,
+	// refusals, cache hits and the answer that crosses the budget are as
+	// for tokens; the RateLimit-* headers count in micro-dollars.
+	// Default: none.
+	Budget string `json:"budget,omitempty"`
+
 	// Requests in flight at once. Counted by each instance even with
 	// redis: a shared count would leak slots whenever an instance dies
 	// mid-request. Default: none.
@@ -152,7 +171,7 @@ const (
 type zone struct {
 	cfg      *RateLimitZone
 	key      placeholder
-	kind     string // "tokens", "concurrent" or "rate"
+	kind     string // "tokens", "budget", "concurrent" or "rate"
 	rate     ratelimit.Rate
 	budget   ratelimit.Budget
 	state    *zoneState
@@ -206,7 +225,7 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	}
 	// Check before spending: budgets and slots are looked at before any
 	// rate bucket is drawn from, so fewer refusals use up a rate.
-	for _, kind := range []string{"tokens", "concurrent", "rate"} {
+	for _, kind := range []string{"tokens", "budget", "concurrent", "rate"} {
 		h.zones = append(h.zones, byKind[kind]...)
 	}
 	return nil
@@ -237,6 +256,13 @@ func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
 		}
 		z.kind, z.budget = "tokens", ratelimit.Budget{Tokens: count, Window: per}
 		z.limitDoc = cfg.Tokens + " tokens"
+	case cfg.Budget != "":
+		micro, per, err := ratelimit.ParseCost(cfg.Budget)
+		if err != nil {
+			return nil, err
+		}
+		z.kind, z.budget = "budget", ratelimit.Budget{Tokens: micro, Window: per}
+		z.limitDoc = "$" + strings.TrimPrefix(strings.TrimSpace(cfg.Budget), "$")
 	default:
 		z.kind = "concurrent"
 		z.limitDoc = fmt.Sprintf("%d requests in flight", cfg.Concurrent)
@@ -248,6 +274,9 @@ func (h *RateLimitHandler) provisionZone(cfg *RateLimitZone) (*zone, error) {
 	z.state, z.poolKey = state, key
 	z.rater = ratelimit.NewRateLimiter(cfg.Name, state.gcra, h.remote)
 	z.spender = ratelimit.NewTokenLimiter(cfg.Name, state.windows, h.remote)
+	if z.kind == "budget" {
+		z.spender = ratelimit.NewCostLimiter(cfg.Name, state.windows, h.remote)
+	}
 	return z, nil
 }
 
@@ -270,7 +299,7 @@ func (h *RateLimitHandler) Validate() error {
 	seen := map[string]bool{}
 	for _, z := range h.Zones {
 		kinds := 0
-		for _, set := range []bool{z.Rate != "", z.Tokens != "", z.Concurrent != 0} {
+		for _, set := range []bool{z.Rate != "", z.Tokens != "", z.Budget != "", z.Concurrent != 0} {
 			if set {
 				kinds++
 			}
@@ -283,7 +312,7 @@ func (h *RateLimitHandler) Validate() error {
 		case z.Key == "":
 			return fmt.Errorf("rag_rate_limit zone %q: key is required", z.Name)
 		case kinds != 1:
-			return fmt.Errorf("rag_rate_limit zone %q: set exactly one of rate, tokens and concurrent", z.Name)
+			return fmt.Errorf("rag_rate_limit zone %q: set exactly one of rate, tokens, budget and concurrent", z.Name)
 		case z.Concurrent < 0 || z.Burst < 0 || z.MaxKeys < 0:
 			return fmt.Errorf("rag_rate_limit zone %q: concurrent, burst and max_keys must not be negative", z.Name)
 		case z.Burst != 0 && z.Rate == "":
@@ -303,8 +332,13 @@ func (h *RateLimitHandler) Validate() error {
 // holding at least one key.
 const minZoneKeys = 64
 
-// checkZoneRates parses a zone's rate or tokens, as Provision will.
+// checkZoneRates parses a zone's rate, tokens or budget, as Provision will.
 func checkZoneRates(z *RateLimitZone) error {
+	if z.Budget != "" {
+		if _, _, err := ratelimit.ParseCost(z.Budget); err != nil {
+			return fmt.Errorf("budget: %w", err)
+		}
+	}
 	for _, r := range []struct{ opt, value string }{{"rate", z.Rate}, {"tokens", z.Tokens}} {
 		if r.value == "" {
 			continue

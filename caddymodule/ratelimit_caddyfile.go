@@ -28,6 +28,7 @@ func parseRateLimitCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandle
 //			rate       <count>/<period>
 //			burst      <n>
 //			tokens     <count>/<period>
+//			budget     <usd>/<period>
 //			concurrent <n>
 //			max_keys   <n>
 //		}
@@ -103,6 +104,13 @@ func parseZone(d *caddyfile.Dispenser) (*RateLimitZone, error) {
 			}
 			if _, _, err := ratelimit.ParseRate(*dst); err != nil {
 				return nil, d.Errf("%s: %v", opt, err)
+			}
+		case "budget":
+			if err := parseArg(d, &z.Budget); err != nil {
+				return nil, err
+			}
+			if _, _, err := ratelimit.ParseCost(z.Budget); err != nil {
+				return nil, d.Errf("budget: %v", err)
 			}
 		case "burst", "concurrent":
 			var n int

@@ -38,7 +38,7 @@ func acquireZoneState(name, kind string, maxKeys int) (*zoneState, string, error
 		switch kind {
 		case "rate":
 			s.gcra = ratelimit.NewGCRA(maxKeys)
-		case "tokens":
+		case "tokens", "budget":
 			s.windows = ratelimit.NewWindows(maxKeys)
 		default:
 			s.inflight = ratelimit.NewInflight(maxKeys)

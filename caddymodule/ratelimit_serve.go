@@ -3,7 +3,9 @@ package caddymodule
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ragproxy/ragproxy/contract"
+	"github.com/ragproxy/ragproxy/cost"
 	"github.com/ragproxy/ragproxy/llm"
 	"github.com/ragproxy/ragproxy/ratelimit"
 )
@@ -55,15 +58,19 @@ func (h *RateLimitHandler) serve(w http.ResponseWriter, r *http.Request, next ca
 		var d ratelimit.Decision
 		var err error
 		switch z.kind {
-		case "tokens":
+		case "tokens", "budget":
 			if !prepared {
 				prepared = true
 				if done, err := h.prepareTokens(w, r, &tr); done {
 					return err
 				}
 			}
+			amount := tr.reserve
+			if z.kind == "budget" {
+				amount = tr.reserveMicroUSD(r)
+			}
 			var res ratelimit.Reservation
-			d, res, err = z.spender.Reserve(key, z.budget, tr.reserve, now)
+			d, res, err = z.spender.Reserve(key, z.budget, amount, now)
 			if d.Allowed {
 				spenders = append(spenders, spend{z, key, res})
 			}
@@ -84,7 +91,7 @@ func (h *RateLimitHandler) serve(w http.ResponseWriter, r *http.Request, next ca
 		}
 		if !d.Allowed {
 			z.metrics.limited.Inc()
-			settle(spenders, 0) // nothing went upstream
+			settle(spenders, 0, 0) // nothing went upstream
 			traceEvent(r, "rag_rate_limit: refused", attribute.String("rag.rate_limit.zone", z.cfg.Name),
 				attribute.Int64("rag.rate_limit.retry_after_ms", d.RetryAfter.Milliseconds()))
 			return h.refuse(w, repl, z, d)
@@ -109,17 +116,35 @@ func (h *RateLimitHandler) serve(w http.ResponseWriter, r *http.Request, next ca
 	// Deferred, so that an answer reverse_proxy aborts with a panic (a
 	// stream the client cut short, as the OpenAI SDKs do once they read
 	// [DONE]) is settled too, with whatever usage it reported.
-	defer h.settleAnswer(spenders, aw, tr.prompt)
+	defer h.settleAnswer(spenders, aw, &tr)
 	err := next.ServeHTTP(aw, r)
 	aw.finish()
 	return err
 }
 
-// tokenRequest is what token zones need to know of a request.
+// tokenRequest is what token and budget zones need to know of a request.
 type tokenRequest struct {
-	prompt  int64 // estimated prompt tokens: a token per 4 body bytes
-	reserve int64 // tokens to reserve: prompt and the output cap
-	strip   bool  // stream usage was asked for: take it out of the answer
+	prompt  int64  // estimated prompt tokens: a token per 4 body bytes
+	reserve int64  // tokens to reserve: prompt and the output cap
+	model   string // the model the body names
+	strip   bool   // stream usage was asked for: take it out of the answer
+	micro   int64  // micro-dollars to reserve, once priced (0: not yet)
+}
+
+// reserveMicroUSD is what budget zones reserve: the price of the
+// estimated prompt and the output cap at the request's model's price.
+func (tr *tokenRequest) reserveMicroUSD(r *http.Request) int64 {
+	if tr.micro == 0 {
+		price := pricesOf(r).PriceOrDearest(tr.model)
+		tr.micro = microUSD(price.Of(cost.Usage{Input: tr.prompt, Output: tr.reserve - tr.prompt}))
+	}
+	return tr.micro
+}
+
+// microUSD turns dollars into the micro-dollars budgets count, rounded up
+// (a cost is never counted as nothing) and at least one.
+func microUSD(usd float64) int64 {
+	return max(int64(math.Ceil(usd/ratelimit.MicroUSD)), 1)
 }
 
 // prepareTokens reads the request body (up to max_body; a larger one is
@@ -145,6 +170,7 @@ func (h *RateLimitHandler) prepareTokens(w http.ResponseWriter, r *http.Request,
 		out = h.reserveOutput
 	}
 	tr.reserve = tr.prompt + out
+	tr.model = llm.ModelOf(body)
 	if h.StreamUsage != streamUsageOff && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/completions") {
 		if asked, ok := llm.AskStreamUsage(body); ok {
 			setBody(r, asked)
@@ -154,10 +180,11 @@ func (h *RateLimitHandler) prepareTokens(w http.ResponseWriter, r *http.Request,
 	return false, nil
 }
 
-// settleAnswer settles each token zone's reservation to what the answer
-// cost: nothing from the cache, its usage, or an estimate from the sizes.
-func (h *RateLimitHandler) settleAnswer(spenders []spend, aw *answerWriter, prompt int64) {
-	tokens, estimated := aw.cost(prompt)
+// settleAnswer settles each token and budget zone's reservation to what
+// the answer cost: nothing from the cache, its usage, or an estimate from
+// the sizes.
+func (h *RateLimitHandler) settleAnswer(spenders []spend, aw *answerWriter, tr *tokenRequest) {
+	tokens, estimated := aw.cost(tr.prompt)
 	if estimated {
 		if c := h.logger.Check(zapcore.DebugLevel, "token usage estimated"); c != nil {
 			c.Write(zap.Int("status", aw.status), zap.Int64("answer_bytes", aw.written), zap.Int64("tokens", tokens))
@@ -166,15 +193,40 @@ func (h *RateLimitHandler) settleAnswer(spenders []spend, aw *answerWriter, prom
 			s.z.extra.estimated.Inc()
 		}
 	}
-	settle(spenders, tokens)
+	settle(spenders, tokens, answerMicroUSD(spenders, aw, tr, tokens, estimated))
 	traceEvent(aw.req, "rag_rate_limit: settled", attribute.Int64("rag.tokens", tokens), attribute.Bool("rag.tokens.estimated", estimated))
 }
 
-// settle replaces each zone's reservation by tokens.
-func settle(spenders []spend, tokens int64) {
+// answerMicroUSD prices what the answer cost (tokens, as aw.cost gave
+// them) for budget zones: its usage at the price of the model that
+// answered, or the size estimate as prompt and output tokens. It is 0 if
+// no zone is a budget zone, or the answer came from the cache.
+func answerMicroUSD(spenders []spend, aw *answerWriter, tr *tokenRequest, tokens int64, estimated bool) int64 {
+	if tokens == 0 || !slices.ContainsFunc(spenders, func(s spend) bool { return s.z.kind == "budget" }) {
+		return 0
+	}
+	u := cost.Usage{Input: min(tr.prompt, tokens), Output: max(tokens-tr.prompt, 0)}
+	if !estimated {
+		m, _ := aw.meter.Usage() // aw.cost found it
+		u = cost.Usage{Input: m.Input, CacheRead: m.CacheRead, CacheWrite: m.CacheWrite, Output: m.Output}
+	}
+	model := tr.model
+	if m, ok := caddyhttp.GetVar(aw.req.Context(), contract.VarModel).(string); ok && m != "" {
+		model = m // the model rag_fallback's tier asked
+	}
+	return microUSD(pricesOf(aw.req).PriceOrDearest(model).Of(u))
+}
+
+// settle replaces each zone's reservation by what the answer cost: tokens
+// for token zones, micro-dollars for budget zones.
+func settle(spenders []spend, tokens, micro int64) {
 	end := time.Now()
 	for _, s := range spenders {
-		if err := s.z.spender.Settle(s.key, s.z.budget, s.res, tokens, end); err != nil {
+		spent := tokens
+		if s.z.kind == "budget" {
+			spent = micro
+		}
+		if err := s.z.spender.Settle(s.key, s.z.budget, s.res, spent, end); err != nil {
 			s.z.metrics.redisErrors.Inc()
 		}
 		if tokens > 0 {
@@ -214,8 +266,8 @@ func (h *RateLimitHandler) refuse(w http.ResponseWriter, repl *caddy.Replacer, z
 		return caddyhttp.Error(http.StatusTooManyRequests, errors.New(message))
 	}
 	errType := "requests"
-	if z.kind == "tokens" {
-		errType = "tokens"
+	if z.kind == "tokens" || z.kind == "budget" {
+		errType = z.kind
 	}
 	writeError(w, http.StatusTooManyRequests, errType, "rate_limit_exceeded", message)
 	return nil

@@ -104,3 +104,45 @@ func TestRateLimitCaddyfileBudgetOptions(t *testing.T) {
 		t.Fatal("negative max_body accepted")
 	}
 }
+
+// TestRateLimitCaddyfileCostBudget: budget <usd>/<period> parses, with or
+// without a dollar sign, and bad amounts, periods and mixes are refused.
+func TestRateLimitCaddyfileCostBudget(t *testing.T) {
+	parse := func(src string) (*RateLimitHandler, error) {
+		tokens, err := caddyfile.Tokenize([]byte(src), "Caddyfile")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := new(RateLimitHandler)
+		if err := h.UnmarshalCaddyfile(caddyfile.NewDispenser(tokens)); err != nil {
+			return nil, err
+		}
+		return h, h.Validate()
+	}
+	h, err := parse("rag_rate_limit {\n zone a {\n key k\n budget 0.50/d\n }\n zone b {\n key k\n budget $20/30m\n }\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Zones[0].Budget != "0.50/d" || h.Zones[1].Budget != "$20/30m" {
+		t.Fatalf("budgets %q %q", h.Zones[0].Budget, h.Zones[1].Budget)
+	}
+	for src, want := range map[string]string{
+		"rag_rate_limit {\n zone a {\n key k\n budget 0/h\n }\n}":              "positive",
+		"rag_rate_limit {\n zone a {\n key k\n budget -3/h\n }\n}":             "positive",
+		"rag_rate_limit {\n zone a {\n key k\n budget five/h\n }\n}":           "positive",
+		"rag_rate_limit {\n zone a {\n key k\n budget NaN/h\n }\n}":            "positive",
+		"rag_rate_limit {\n zone a {\n key k\n budget 5/fortnight\n }\n}":      "period",
+		"rag_rate_limit {\n zone a {\n key k\n budget 5\n }\n}":                "usd/period",
+		"rag_rate_limit {\n zone a {\n key k\n budget\n }\n}":                  "argument",
+		"rag_rate_limit {\n zone a {\n key k\n budget 5/h\n tokens 9/h\n }\n}": "exactly one",
+	} {
+		if _, err := parse(src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error mentioning %q", src, err, want)
+		}
+	}
+	// JSON config is checked alike.
+	bad := RateLimitHandler{Zones: []*RateLimitZone{{Name: "a", Key: "k", Budget: "1e13/h"}}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Errorf("budget 1e13/h: %v, want an error", err)
+	}
+}

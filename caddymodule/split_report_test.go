@@ -50,6 +50,34 @@ type reportTest struct {
 	Significant bool     `json:"significant"`
 }
 
+// variantCost is a variant's cost in the report.
+type variantCost struct {
+	TotalUSD      float64 `json:"total_usd"`
+	PerRequestUSD float64 `json:"per_request_usd"`
+	SavedUSD      float64 `json:"saved_usd"`
+	Requests      int64   `json:"requests"`
+}
+
+// experimentCost reads each variant's cost from the admin API's report.
+func (p *proxy) experimentCost(name string) map[string]variantCost {
+	p.t.Helper()
+	code, body := get(p.t, p.Admin+"/rag/experiments/"+name)
+	var r struct {
+		Variants []struct {
+			Name string      `json:"name"`
+			Cost variantCost `json:"cost"`
+		} `json:"variants"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &r) != nil {
+		p.t.Fatalf("GET /rag/experiments/%s: %d %s", name, code, body)
+	}
+	out := map[string]variantCost{}
+	for _, v := range r.Variants {
+		out[v.Name] = v.Cost
+	}
+	return out
+}
+
 func (p *proxy) experiment(name string) experimentReport {
 	p.t.Helper()
 	code, body := get(p.t, p.Admin+"/rag/experiments/"+name)

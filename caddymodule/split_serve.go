@@ -36,6 +36,9 @@ func (h *SplitHandler) serve(w http.ResponseWriter, r *http.Request, next caddyh
 	id := newRequestID()
 	r.Header[contract.HeaderRequestID] = []string{id} // the upstream logs the same id
 	publish(r, contract.VarVariant, v.name)
+	// The answer's cost reaches the variant from whichever handler meters
+	// it (finishCost), before or after this one returns.
+	caddyhttp.SetVar(r.Context(), contract.VarCostRecorder, v.stats)
 	publishPlaceholder(r, contract.VarRequestID, id)
 	setLogField(r, splitLogFields(v.name, id, clientID))
 	// One allocation for both answer headers; each keeps its own slice.

@@ -39,6 +39,7 @@ func (p Price) Of(u Usage) float64 {
 type Table struct {
 	exact    map[string]Price
 	prefixes []prefix // longest first
+	dearest  Price    // each field's largest value in the table
 }
 
 type prefix struct {
@@ -61,7 +62,32 @@ func NewTable(overrides map[string]Price) *Table {
 		}
 	}
 	sort.Slice(t.prefixes, func(i, j int) bool { return len(t.prefixes[i].p) > len(t.prefixes[j].p) })
+	for _, p := range t.exact {
+		t.dearest = t.dearest.dearer(p)
+	}
+	for _, pre := range t.prefixes {
+		t.dearest = t.dearest.dearer(pre.price)
+	}
 	return t
+}
+
+// dearer returns each field's larger value of p and q.
+func (p Price) dearer(q Price) Price {
+	return Price{
+		Input: max(p.Input, q.Input), CachedInput: max(p.CachedInput, q.CachedInput),
+		CacheWrite: max(p.CacheWrite, q.CacheWrite, p.Input, q.Input), Output: max(p.Output, q.Output),
+	}
+}
+
+// PriceOrDearest returns the price of a model, or, for a model the table
+// does not know, the dearest price in the table (each of its fields the
+// largest in the table), so that a budget is never spent by a model
+// priced at nothing. A table with a "*" entry knows every model.
+func (t *Table) PriceOrDearest(model string) Price {
+	if p, _, ok := t.Lookup(model); ok {
+		return p
+	}
+	return t.dearest
 }
 
 func (t *Table) setPrefix(pre string, p Price) {

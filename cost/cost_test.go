@@ -44,3 +44,21 @@ func TestLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestPriceOrDearest: a known model gets its price; an unknown one the
+// table's dearest of each field, so a budget never prices it at nothing;
+// a "*" entry prices every model.
+func TestPriceOrDearest(t *testing.T) {
+	tab := NewTable(map[string]Price{"cheap": {Input: 1, Output: 2}, "odd*": {Input: 0.5, CachedInput: 400, Output: 1}})
+	if p := tab.PriceOrDearest("cheap"); p != (Price{Input: 1, Output: 2}) {
+		t.Errorf("cheap: %+v", p)
+	}
+	d := tab.PriceOrDearest("nobody-knows")
+	if d.Input != 15 || d.Output != 75 || d.CachedInput != 400 || d.CacheWrite != 18.75 {
+		t.Errorf("unknown model priced %+v, want each field's largest (15, 75, 400, 18.75)", d)
+	}
+	all := NewTable(map[string]Price{"*": {Input: 0.01, Output: 0.02}})
+	if p := all.PriceOrDearest("nobody-knows"); p != (Price{Input: 0.01, Output: 0.02}) {
+		t.Errorf("with a * price: %+v", p)
+	}
+}

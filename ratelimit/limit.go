@@ -7,6 +7,7 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -60,22 +61,56 @@ func ParseRate(s string) (count int64, per time.Duration, err error) {
 	if err != nil || count <= 0 {
 		return 0, 0, fmt.Errorf("rate %q: count must be a positive integer", s)
 	}
-	switch unit = strings.TrimSpace(unit); unit {
-	case "s":
-		per = time.Second
-	case "m":
-		per = time.Minute
-	case "h":
-		per = time.Hour
-	case "d":
-		per = 24 * time.Hour
-	default:
-		per, err = time.ParseDuration(unit)
-		if err != nil || per <= 0 {
-			return 0, 0, fmt.Errorf("rate %q: period must be s, m, h, d or a positive duration", s)
-		}
+	per, err = parsePeriod(unit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("rate %q: %w", s, err)
 	}
 	return count, per, nil
+}
+
+// parsePeriod reads s, m, h, d or a positive Go duration.
+func parsePeriod(unit string) (time.Duration, error) {
+	switch unit = strings.TrimSpace(unit); unit {
+	case "s":
+		return time.Second, nil
+	case "m":
+		return time.Minute, nil
+	case "h":
+		return time.Hour, nil
+	case "d":
+		return 24 * time.Hour, nil
+	}
+	per, err := time.ParseDuration(unit)
+	if err != nil || per <= 0 {
+		return 0, errors.New("period must be s, m, h, d or a positive duration")
+	}
+	return per, nil
+}
+
+// MicroUSD is a millionth of a US dollar: cost budgets count in it, so
+// they share token budgets' integer windows.
+const MicroUSD = 1e-6
+
+// maxBudgetUSD bounds a cost budget, so its count in micro-dollars fits.
+const maxBudgetUSD = 1e12
+
+// ParseCost reads a cost budget, "usd/period" with usd a positive decimal
+// ("5/h", "0.50/d", "$20/30m"), and returns it in micro-dollars (rounded,
+// at least one).
+func ParseCost(s string) (micro int64, per time.Duration, err error) {
+	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return 0, 0, fmt.Errorf("budget %q: want usd/period, like 5/h", s)
+	}
+	usd, err := strconv.ParseFloat(strings.TrimPrefix(strings.TrimSpace(num), "$"), 64)
+	if err != nil || !(usd > 0) || usd > maxBudgetUSD {
+		return 0, 0, fmt.Errorf("budget %q: the amount must be a positive number of US dollars, at most %g", s, float64(maxBudgetUSD))
+	}
+	per, err = parsePeriod(unit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("budget %q: %w", s, err)
+	}
+	return max(int64(math.Round(usd/MicroUSD)), 1), per, nil
 }
 
 // ErrRemoteDown is reported when a decision was made locally because the

@@ -32,13 +32,22 @@ func (l *RateLimiter) Allow(key string, r Rate, now time.Time) (Decision, error)
 // reachable, in this process otherwise.
 type TokenLimiter struct {
 	zone   string
+	kind   string // in Redis keys: "tokens", or "usd" for a cost budget
 	local  *Windows
 	remote *Redis
 }
 
 // NewTokenLimiter returns zone's token budget; remote may be nil.
 func NewTokenLimiter(zone string, local *Windows, remote *Redis) *TokenLimiter {
-	return &TokenLimiter{zone: zone, local: local, remote: remote}
+	return &TokenLimiter{zone: zone, kind: "tokens", local: local, remote: remote}
+}
+
+// NewCostLimiter returns zone's budget in micro-dollars (see ParseCost):
+// a token budget whose Redis counters are apart from a token zone's of
+// the same name, so a zone changed from tokens to budget never reads
+// tokens as dollars.
+func NewCostLimiter(zone string, local *Windows, remote *Redis) *TokenLimiter {
+	return &TokenLimiter{zone: zone, kind: "usd", local: local, remote: remote}
 }
 
 // Check says whether key has tokens left in this window. A non-nil error
@@ -49,7 +58,7 @@ func (l *TokenLimiter) Check(key string, b Budget, now time.Time) (Decision, err
 	}
 	n := now.UnixNano()
 	end := b.windowEnd(n)
-	used, err := l.remote.used(redisKey(l.zone, "tokens", key), end)
+	used, err := l.remote.used(redisKey(l.zone, l.kind, key), end)
 	if err != nil {
 		return l.local.Check(key, b, now), err
 	}
@@ -66,7 +75,7 @@ func (l *TokenLimiter) Spend(key string, b Budget, tokens int64, now time.Time) 
 		l.local.Spend(key, b, tokens, now)
 		return nil
 	}
-	err := l.remote.spend(redisKey(l.zone, "tokens", key), tokens, b.windowEnd(now.UnixNano()))
+	err := l.remote.spend(redisKey(l.zone, l.kind, key), tokens, b.windowEnd(now.UnixNano()))
 	if err != nil {
 		l.local.Spend(key, b, tokens, now)
 	}
@@ -94,7 +103,7 @@ func (r Reservation) Tokens() int64 { return r.tokens }
 func (l *TokenLimiter) Reserve(key string, b Budget, tokens int64, now time.Time) (Decision, Reservation, error) {
 	tokens = clampTokens(tokens)
 	if l.remote != nil {
-		rk := redisKey(l.zone, "tokens", key)
+		rk := redisKey(l.zone, l.kind, key)
 		n := now.UnixNano()
 		end := b.windowEnd(n)
 		d, err := l.remote.reserve(rk, b, tokens, end, end-n)

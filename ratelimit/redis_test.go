@@ -132,3 +132,24 @@ func TestRedisDownFallsBackLocally(t *testing.T) {
 		t.Fatalf("state changes %v, want [down up]", changes)
 	}
 }
+
+// TestRedisCostApartFromTokens: a cost budget and a token budget of the
+// same zone name keep their own Redis counters, so a zone changed from
+// tokens to budget never reads tokens as micro-dollars.
+func TestRedisCostApartFromTokens(t *testing.T) {
+	srv := redistest.Start(t)
+	remote, err := NewRedis(srv.URL, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close()
+	b := Budget{Tokens: 100, Window: time.Hour}
+	now := time.Now()
+	if err := NewTokenLimiter("team", NewWindows(100), remote).Spend("k", b, 500, now); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewCostLimiter("team", NewWindows(100), remote).Check("k", b, now)
+	if err != nil || !d.Allowed || d.Remaining != 100 {
+		t.Fatalf("cost budget after 500 tokens of a token zone of the same name: %+v %v, want untouched", d, err)
+	}
+}

@@ -29,7 +29,22 @@ type VariantReport struct {
 	// Cache counts requests per cache status; absent when none had one.
 	Cache    map[string]int64 `json:"cache,omitempty"`
 	Tokens   TokensReport     `json:"tokens"`
+	Cost     CostReport       `json:"cost"`
 	Feedback FeedbackReport   `json:"feedback"`
+}
+
+// CostReport holds what the variant's answers cost, in US dollars, by the
+// price table of the route (answers of models it does not price are not
+// counted).
+type CostReport struct {
+	// TotalUSD is what the priced answers cost; 0 for cache hits.
+	TotalUSD float64 `json:"total_usd"`
+	// PerRequestUSD is TotalUSD over the priced answers.
+	PerRequestUSD float64 `json:"per_request_usd"`
+	// SavedUSD is what answers from the cache would have cost.
+	SavedUSD float64 `json:"saved_usd"`
+	// Requests is how many answers were priced.
+	Requests int64 `json:"requests"`
 }
 
 // LatencyReport holds latency percentiles in milliseconds.
@@ -116,6 +131,12 @@ func (s variantSnapshot) report() VariantReport {
 			P99Ms: s.latencyNs[2] / float64(time.Millisecond),
 		},
 		Tokens: TokensReport{Total: s.tokens, PerRequest: ratio(s.tokens, s.tokenRequests)},
+		Cost: CostReport{
+			TotalUSD:      float64(s.costNano) / 1e9,
+			PerRequestUSD: ratio(s.costNano, s.costRequests) / 1e9,
+			SavedUSD:      float64(s.savedNano) / 1e9,
+			Requests:      s.costRequests,
+		},
 		Feedback: FeedbackReport{
 			Count:  s.feedback.n,
 			Mean:   finite(s.feedback.mean),

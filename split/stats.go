@@ -1,6 +1,7 @@
 package split
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -30,6 +31,9 @@ type VariantStats struct {
 	tokenRequests atomic.Int64
 	cache         [numCacheStatuses]atomic.Int64
 	latency       histogram
+	costNano      atomic.Int64 // dollars spent, in nano-dollars
+	savedNano     atomic.Int64 // dollars the cache saved, in nano-dollars
+	costRequests  atomic.Int64 // answers priced
 
 	feedback feedback
 }
@@ -58,12 +62,35 @@ func (v *VariantStats) Record(o Outcome) {
 	}
 }
 
+// RecordCost counts one priced answer: spent is what it cost in US
+// dollars (0 for an answer from the cache), saved what the cache saved by
+// giving it. Negative or non-finite amounts count as 0. Like Record, it
+// only touches atomic counters.
+func (v *VariantStats) RecordCost(spent, saved float64) {
+	// amounts before costRequests, read in the opposite order, as Record.
+	v.costNano.Add(nanoUSD(spent))
+	v.savedNano.Add(nanoUSD(saved))
+	v.costRequests.Add(1)
+}
+
+// nanoUSD turns dollars into whole nano-dollars, 0 for what is not a
+// positive finite amount below $1,000,000 (one answer's cost: the sums
+// stay far from overflowing).
+func nanoUSD(usd float64) int64 {
+	if !(usd > 0) || usd >= 1e6 {
+		return 0
+	}
+	return int64(math.Round(usd * 1e9))
+}
+
 // variantSnapshot is a raw copy of a VariantStats, the input both to the
 // variant's report and to the comparisons against the control.
 type variantSnapshot struct {
 	name                  string
 	requests, errors      int64
 	tokens, tokenRequests int64
+	costNano, savedNano   int64
+	costRequests          int64
 	cache                 [numCacheStatuses]int64
 	latencyNs             []float64 // p50, p95, p99
 	feedback              feedbackSnapshot
@@ -76,6 +103,9 @@ func (v *VariantStats) snapshot() variantSnapshot {
 	s.requests = v.requests.Load()
 	s.tokenRequests = v.tokenRequests.Load()
 	s.tokens = v.tokens.Load()
+	s.costRequests = v.costRequests.Load()
+	s.costNano = v.costNano.Load()
+	s.savedNano = v.savedNano.Load()
 	for i := range s.cache {
 		s.cache[i] = v.cache[i].Load()
 	}

@@ -104,3 +104,23 @@ func TestFeedbackAccumulatorIsStable(t *testing.T) {
 		t.Fatal("a 0.5 score must clear binary")
 	}
 }
+
+// TestRecordCost: a variant's cost sums what its answers cost and what
+// the cache saved, per priced answer; amounts that are no cost (negative,
+// NaN, infinite, absurd) count as 0 and never poison the report.
+func TestRecordCost(t *testing.T) {
+	e := NewExperiment("cost")
+	v := e.Variant("a")
+	v.RecordCost(0.825, 0)
+	v.RecordCost(0, 0.825)
+	v.RecordCost(math.NaN(), math.Inf(1))
+	v.RecordCost(-1, 1e7)
+	c := v.Snapshot().Cost
+	if math.Abs(c.TotalUSD-0.825) > 1e-9 || math.Abs(c.SavedUSD-0.825) > 1e-9 || c.Requests != 4 ||
+		math.Abs(c.PerRequestUSD-0.825/4) > 1e-9 {
+		t.Fatalf("cost %+v, want total 0.825, saved 0.825, 4 answers, 0.20625 each", c)
+	}
+	if c := e.Variant("b").Snapshot().Cost; c != (CostReport{}) {
+		t.Fatalf("a variant with no answers: %+v", c)
+	}
+}
