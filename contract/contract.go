@@ -38,6 +38,7 @@ const (
 	VarPrices          = "rag.cost.prices"      // set by rag_cost: its price table for the handlers after it (var only)
 	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer, or a stream that failed its tier's checks: never cache it
 	VarTimed           = "rag.timed"            // set by the outermost ragproxy handler: it times the request (var only)
+	VarAnswerCost      = "rag.cost.answer"      // set by the handler metering the cost, once the answer is over: its tokens and cost (var only)
 )
 
 // Answer headers the handlers set, in canonical form (so they can be
