@@ -95,6 +95,20 @@ type Breaker struct {
 	probes    int    // probes in flight while half-open
 	probeGen  uint64 // counts half-open periods, so a late probe of an earlier one is ignored
 	successes int    // successful probes in a row while half-open
+
+	transitions [MaxTransitions]Transition // ring of the latest state changes
+	tnext, tn   int                        // where the next goes, how many are kept
+}
+
+// MaxTransitions is how many of its latest state changes a breaker keeps
+// for reports.
+const MaxTransitions = 10
+
+// Transition is a change of a breaker's state.
+type Transition struct {
+	Time time.Time `json:"time"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
 }
 
 // New returns a closed breaker. onChange, if not nil, is called on every
@@ -176,7 +190,7 @@ func (b *Breaker) record(o Outcome, probe bool, gen uint64) {
 // advance moves an open breaker to half-open once its open time is over.
 func (b *Breaker) advance() {
 	if b.state == Open && !b.forced && b.now().Sub(b.openedAt) >= b.cfg.Open {
-		b.setState(HalfOpen)
+		b.setStateAt(HalfOpen, b.openedAt.Add(b.cfg.Open)) // when it became half-open, not when asked
 	}
 }
 
@@ -185,7 +199,10 @@ func (b *Breaker) trip() {
 	b.setState(Open)
 }
 
-func (b *Breaker) setState(s State) {
+func (b *Breaker) setState(s State) { b.setStateAt(s, b.now()) }
+
+// setStateAt changes the state, noting the change as made at t.
+func (b *Breaker) setStateAt(s State, t time.Time) {
 	from := b.state
 	b.state = s
 	b.successes = 0
@@ -197,7 +214,13 @@ func (b *Breaker) setState(s State) {
 		clear(b.failures)
 		b.next = 0
 	}
-	if from != s && b.onChange != nil {
+	if from == s {
+		return
+	}
+	b.transitions[b.tnext] = Transition{Time: t, From: from.String(), To: s.String()}
+	b.tnext = (b.tnext + 1) % MaxTransitions
+	b.tn = min(b.tn+1, MaxTransitions)
+	if b.onChange != nil {
 		b.onChange(b.name, from, s)
 	}
 }
@@ -234,7 +257,9 @@ type Snapshot struct {
 	Forced         bool      `json:"forced_open,omitempty"`
 	RecentFailures int       `json:"recent_failures"`
 	OpenedAt       time.Time `json:"opened_at,omitzero"`
-	Config         Config    `json:"-"`
+	// The latest state changes (at most MaxTransitions), newest first.
+	Transitions []Transition `json:"transitions"`
+	Config      Config       `json:"-"`
 }
 
 // Snapshot returns the breaker's state now.
@@ -251,6 +276,10 @@ func (b *Breaker) Snapshot() Snapshot {
 	}
 	if b.state != Closed {
 		s.OpenedAt = b.openedAt
+	}
+	s.Transitions = make([]Transition, 0, b.tn)
+	for i := 1; i <= b.tn; i++ {
+		s.Transitions = append(s.Transitions, b.transitions[(b.tnext-i+MaxTransitions)%MaxTransitions])
 	}
 	return s
 }

@@ -167,3 +167,39 @@ func TestDefaultFailStatusesLeaveOutQuotas(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakerTransitions: a snapshot lists the latest state changes,
+// newest first, at most MaxTransitions of them, each at the time it
+// happened (half-open when the open time ended, not when someone asked).
+func TestBreakerTransitions(t *testing.T) {
+	b, c, _ := newTestBreaker(Config{Failures: 1, Open: 5 * time.Second, HalfOpenProbes: 1, Successes: 1})
+	if got := b.Snapshot().Transitions; got == nil || len(got) != 0 {
+		t.Fatalf("new breaker: transitions %v, want none (an empty list)", got)
+	}
+	start := c.now()
+	for range 4 { // closed > open > half-open > closed, four times: 12 changes
+		fail(t, b, Failure)
+		c.add(7 * time.Second) // asked 2s after it turned half-open
+		fail(t, b, Success)
+	}
+	b.Close() // already closed: no change
+	got := b.Snapshot().Transitions
+	if len(got) != MaxTransitions {
+		t.Fatalf("%d transitions kept, want %d: %v", len(got), MaxTransitions, got)
+	}
+	// The newest: the fourth cycle, which began at start+21s.
+	want := []Transition{
+		{start.Add(28 * time.Second), "half-open", "closed"},
+		{start.Add(26 * time.Second), "open", "half-open"},
+		{start.Add(21 * time.Second), "closed", "open"},
+		{start.Add(21 * time.Second), "half-open", "closed"},
+	}
+	for i, w := range want {
+		if !got[i].Time.Equal(w.Time) || got[i].From != w.From || got[i].To != w.To {
+			t.Errorf("transition %d: %+v, want %+v", i, got[i], w)
+		}
+	}
+	if last := got[MaxTransitions-1]; last.From != "half-open" || last.To != "closed" || !last.Time.Equal(start.Add(7*time.Second)) {
+		t.Errorf("oldest kept %+v, want the first cycle's half-open > closed at +7s (its first two dropped)", last)
+	}
+}

@@ -76,16 +76,21 @@ func (h *CostHandler) Validate() error {
 	return nil
 }
 
-// ServeHTTP hands the table on and meters the answer. It reads the body
-// (up to 8 MiB; a larger one passes unread, and unpriced) for the model
-// it names, so it can price a route with no other ragproxy handler.
+// ServeHTTP hands the table on and meters the answer (serveTimed: as the
+// outermost ragproxy handler it also times the request, so the timing
+// sees the cost it meters).
 func (h *CostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	caddyhttp.SetVar(r.Context(), contract.VarPrices, h.table)
+	return serveTimed(h, w, r, next)
+}
+
+// serve reads the body (up to 8 MiB; a larger one passes unread, and
+// unpriced) for the model it names, so it can price a route with no other
+// ragproxy handler.
+func (h *CostHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if r.Method == http.MethodPost {
 		_, _ = readBody(r, defaultValidateMaxBody) // kept on r for answerModel and the handlers after
 	}
-	w, cm := meterCost(w, r)
-	defer finishCost(cm, r)
 	return next.ServeHTTP(w, r)
 }
 
@@ -102,7 +107,8 @@ func meterCost(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *an
 	return aw, aw
 }
 
-// finishCost records the metered answer's cost, once the chain returned.
+// finishCost records the metered answer's cost, once the chain returned,
+// and keeps it for the status page if one is mounted.
 func finishCost(aw *answerWriter, r *http.Request) {
 	if aw == nil {
 		return
@@ -115,6 +121,15 @@ func finishCost(aw *answerWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	ac := recordCost(aw, r, u)
+	if liveDashboards.Load() > 0 { // else nothing to allocate
+		caddyhttp.SetVar(r.Context(), contract.VarAnswerCost, ac)
+	}
+}
+
+// recordCost prices the usage u of the answer aw metered and records it.
+func recordCost(aw *answerWriter, r *http.Request, u llm.Usage) answerCost {
+	ac := answerCost{Input: u.Input, Output: u.Output}
 	model := answerModel(r)
 	price, label, known := pricesOf(r).Lookup(model)
 	if !aw.fromCache() {
@@ -122,21 +137,32 @@ func finishCost(aw *answerWriter, r *http.Request) {
 	}
 	if !known {
 		pipelineMetrics.unpriced.Inc()
-		return
+		return ac
 	}
 	usd := price.Of(cost.Usage{Input: u.Input, CacheRead: u.CacheRead, CacheWrite: u.CacheWrite, Output: u.Output})
-	var saved float64
+	ac.Priced = true
 	if aw.fromCache() {
 		pipelineMetrics.saved.WithLabelValues(label).Add(usd)
-		usd, saved = 0, usd
+		ac.SavedUSD, usd = usd, 0
 	} else {
 		pipelineMetrics.cost.WithLabelValues(label).Add(usd)
 	}
+	ac.USD = usd
 	if rec, ok := caddyhttp.GetVar(r.Context(), contract.VarCostRecorder).(costRecorder); ok {
-		rec.RecordCost(usd, saved) // rag_split's variant: cost per variant in the A/B report
+		rec.RecordCost(ac.USD, ac.SavedUSD) // rag_split's variant: cost per variant in the A/B report
 	}
 	publishPlaceholder(r, contract.PlaceholderCostUSD, strconv.FormatFloat(usd, 'f', -1, 64))
 	setLogField(r, zap.Float64("rag_cost_usd", usd))
+	return ac
+}
+
+// answerCost is what the metered answer's usage says and cost, kept in
+// the request var contract.VarAnswerCost for the status page.
+type answerCost struct {
+	Input, Output int64   // tokens, from the answer's usage
+	Priced        bool    // the price table knows the model
+	USD           float64 // what it cost (0 from the cache)
+	SavedUSD      float64 // from the cache: what it would have cost
 }
 
 // costRecorder takes each priced answer's cost: rag_split's variant.

@@ -82,10 +82,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	// variant); one asks too often and is refused.
 	for i := range 12 {
 		user := fmt.Sprintf("user-%d", i%6)
-		post(t, p.URL+"/v1/chat/completions", chatBody("question of "+user, false), "Authorization", "Bearer sk-browser", "X-User", user)
+		post(t, p.URL+"/v1/chat/completions", modelBody("gpt-4o-mini", "question of "+user), "Authorization", "Bearer sk-browser", "X-User", user)
 	}
 	for range 2 {
-		post(t, p.URL+"/v1/chat/completions", chatBody("once more", false), "Authorization", "Bearer sk-browser", "X-User", "user-0")
+		post(t, p.URL+"/v1/chat/completions", modelBody("gpt-4o-mini", "once more"), "Authorization", "Bearer sk-browser", "X-User", "user-0")
 	}
 	post(t, p.URL+"/v1/chat/completions/%3Cscript%3Ewindow.pwned=1%3C/script%3E", chatBody("x", false))
 
@@ -139,6 +139,13 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("breaker not shown open within 5s of the upstream dying: %v", err)
 	}
 	t.Logf("breaker shown open %v after the upstream died", time.Since(died).Round(time.Millisecond))
+	transition, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#breakers td.transitions').textContent.includes('closed \u2192 open')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !transition {
+		t.Error("the breaker's transition closed → open is not shown")
+	}
 
 	shownAsText, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#recent').textContent.includes('<script>window.pwned=1</script>')`))
 	if err != nil {
@@ -147,6 +154,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	injected, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1 || document.querySelectorAll('#recent script').length > 0`))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Tokens and cost from the answers' usage: a miss costs, a hit saves.
+	costs, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const t = document.querySelector('#recent').textContent; return / \/ \d/.test(t) && /\$\d/.test(t) && t.includes('saved $'); })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !costs {
+		t.Error("the last requests show no tokens, cost or saving")
 	}
 	if !shownAsText || injected {
 		t.Errorf("a path holding <script>: shown as text %v, injected %v", shownAsText, injected)

@@ -3,9 +3,11 @@ package caddymodule_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ragproxy/ragproxy/internal/mockupstream"
 )
@@ -17,8 +19,14 @@ type dashboardState struct {
 		HitRate *float64           `json:"hit_rate"`
 		Lookups map[string]float64 `json:"lookups"`
 	} `json:"caches"`
-	Breakers []struct{ Name, State string } `json:"breakers"`
-	Zones    []struct {
+	Breakers []struct {
+		Name, State string
+		Transitions []struct {
+			Time     time.Time
+			From, To string
+		}
+	} `json:"breakers"`
+	Zones []struct {
 		Name    string  `json:"name"`
 		Limited float64 `json:"limited"`
 	} `json:"zones"`
@@ -136,6 +144,15 @@ func TestDashboardPage(t *testing.T) {
 		return false
 	})
 	s, raw := p.dashboard("/ragproxy/")
+	for _, b := range s.Breakers {
+		if b.Name != "d_primary" {
+			continue
+		}
+		if len(b.Transitions) != 1 || b.Transitions[0].From != "closed" || b.Transitions[0].To != "open" ||
+			time.Since(b.Transitions[0].Time) > time.Minute || time.Since(b.Transitions[0].Time) < 0 {
+			t.Errorf("d_primary transitions %+v, want one, closed to open, just now", b.Transitions)
+		}
+	}
 	if strings.Contains(raw, "sk-secret-dashboard") {
 		t.Error("state.json holds a credential")
 	}
@@ -167,5 +184,70 @@ func TestDashboardPage(t *testing.T) {
 	}
 	if !limited {
 		t.Errorf("zones %+v: want d_zone with a refusal", s.Zones)
+	}
+}
+
+type recentCost struct {
+	Path         string   `json:"path"`
+	CacheStatus  string   `json:"cache_status"`
+	InputTokens  *int64   `json:"input_tokens"`
+	OutputTokens *int64   `json:"output_tokens"`
+	CostUSD      *float64 `json:"cost_usd"`
+	SavedUSD     float64  `json:"saved_usd"`
+}
+
+// TestDashboardRecentCost: the last requests show the tokens of the
+// answer's usage and its cost, as the cost metering read them once: a
+// miss costs its price, a hit nothing and shows what it saved, an
+// unpriced model its tokens and no cost. rag_cost is the outermost
+// handler (it meters), so the timing must see its reading.
+func TestDashboardRecentCost(t *testing.T) {
+	up := pricedUpstream(t)
+	p := startCaddy(t, `http://{SITE} {
+	handle_path /ragproxy/* {
+		rag_dashboard
+	}
+	handle {
+		rag_cost {
+			price house-model 1 0 2
+		}
+		rag_cache dc_cache
+		reverse_proxy `+up+`
+	}
+}
+`)
+	for _, path := range []string{"/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions?unpriced"} {
+		model := "gpt-4o-mini"
+		if strings.HasSuffix(path, "unpriced") {
+			model = "unknown-model"
+		}
+		if r, body := post(t, p.URL+path, modelBody(model, "what does it cost?")); r.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, r.StatusCode, body)
+		}
+	}
+	var recent []recentCost
+	eventually(t, "three requests on the page", func() bool {
+		status, body := get(t, p.URL+"/ragproxy/state.json")
+		var s struct{ Recent []recentCost }
+		if status != http.StatusOK || json.Unmarshal([]byte(body), &s) != nil {
+			return false
+		}
+		recent = s.Recent
+		return len(recent) >= 3
+	})
+	const price = 0.15 + 0.075 + 0.60 // 1M plain input, 1M cached, 1M output at gpt-4o-mini's prices
+	near := func(x *float64, want float64) bool { return x != nil && math.Abs(*x-want) < 1e-9 }
+	tokens := func(r recentCost) bool {
+		return r.InputTokens != nil && *r.InputTokens == 2_000_000 && r.OutputTokens != nil && *r.OutputTokens == 1_000_000
+	}
+	unpriced, hit, miss := recent[0], recent[1], recent[2] // newest first
+	if !tokens(miss) || miss.CacheStatus != "miss" || !near(miss.CostUSD, price) || miss.SavedUSD != 0 {
+		t.Errorf("miss: %+v, want 2M/1M tokens costing %v", miss, price)
+	}
+	if !tokens(hit) || hit.CacheStatus != "hit" || !near(hit.CostUSD, 0) || math.Abs(hit.SavedUSD-price) > 1e-9 {
+		t.Errorf("hit: %+v, want 2M/1M tokens costing 0, saving %v", hit, price)
+	}
+	if !tokens(unpriced) || unpriced.CostUSD != nil {
+		t.Errorf("unpriced model: %+v, want its tokens and no cost", unpriced)
 	}
 }

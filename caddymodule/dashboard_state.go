@@ -27,6 +27,20 @@ type recentRequest struct {
 	Upstream    string    `json:"upstream"`
 	Variant     string    `json:"variant"`
 	DurationMs  float64   `json:"duration_ms"`
+	// From the answer's usage, as the cost metering read it (absent: no
+	// readable usage, or not a 2xx answer).
+	InputTokens  *int64   `json:"input_tokens,omitempty"`
+	OutputTokens *int64   `json:"output_tokens,omitempty"`
+	CostUSD      *float64 `json:"cost_usd,omitempty"`  // absent: unpriced; 0 from the cache
+	SavedUSD     float64  `json:"saved_usd,omitempty"` // from the cache: what it would have cost
+}
+
+// withCost adds what the cost metering read of the answer.
+func (rr *recentRequest) withCost(ac answerCost) {
+	rr.InputTokens, rr.OutputTokens = &ac.Input, &ac.Output
+	if ac.Priced {
+		rr.CostUSD, rr.SavedUSD = &ac.USD, ac.SavedUSD
+	}
 }
 
 // recent is a ring of the last recentSize requests.

@@ -98,7 +98,7 @@ func TestPrometheusQueries(t *testing.T) {
 	for round := range 3 {
 		for i := range 4 {
 			q := fmt.Sprintf("What is the capital of country number %d?", i)
-			post(t, chat, chatBody(q, false), auth()...) // a miss, then hits
+			post(t, chat, modelBody("gpt-4o-mini", q), auth()...) // a miss, then hits; priced: cost, then savings
 		}
 		post(t, chat, chatBody(question, false), auth()...)
 		post(t, chat, chatBody(paraphrase, false), auth()...)                                             // by meaning

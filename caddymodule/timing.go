@@ -107,8 +107,14 @@ func (w *timedWriter) finish(r *http.Request, err *error) {
 	metrics.requestFirstByte.WithLabelValues(cacheStatus, upstream, variant).Observe(first.Sub(w.start).Seconds())
 	metrics.requestDuration.WithLabelValues(cacheStatus, upstream, variant).Observe(end.Sub(w.start).Seconds())
 	traceDecisions(r, vars, status)
-	rememberRequest(recentRequest{Time: w.start, Method: r.Method, Path: r.URL.Path, Status: status,
-		CacheStatus: cacheStatus, Upstream: upstream, Variant: variant, DurationMs: float64(end.Sub(w.start).Microseconds()) / 1000})
+	if liveDashboards.Load() > 0 { // else nothing to allocate
+		rr := recentRequest{Time: w.start, Method: r.Method, Path: r.URL.Path, Status: status,
+			CacheStatus: cacheStatus, Upstream: upstream, Variant: variant, DurationMs: float64(end.Sub(w.start).Microseconds()) / 1000}
+		if ac, ok := vars[contract.VarAnswerCost].(answerCost); ok { // finishCost ran before: it is deferred after us
+			rr.withCost(ac)
+		}
+		rememberRequest(rr)
+	}
 	w.ResponseWriter = nil
 	timedWriters.Put(w)
 }

@@ -39,6 +39,7 @@ const (
 	VarCostRecorder    = "rag.cost.recorder"    // set by rag_split: its variant, which the metered cost is also recorded to, wherever the meter is (var only)
 	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer, or a stream that failed its tier's checks: never cache it
 	VarTimed           = "rag.timed"            // set by the outermost ragproxy handler: it times the request (var only)
+	VarAnswerCost      = "rag.cost.answer"      // set by the handler metering the cost, once the answer is over: its tokens and cost (var only)
 )
 
 // Answer headers the handlers set, in canonical form (so they can be

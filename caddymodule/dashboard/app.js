@@ -18,6 +18,12 @@ function fill(id, items, render) {
 }
 
 function pct(x) { return x === undefined || x === null ? "–" : (100 * x).toFixed(1) + "%"; }
+function usd(x) { return "$" + (x >= 0.01 ? x.toFixed(4) : x.toPrecision(3)); }
+// cost is what an answer cost, or on a cache hit what it saved.
+function cost(r) {
+  if (r.cost_usd === undefined) return r.input_tokens === undefined ? "" : "unpriced";
+  return r.saved_usd ? "saved " + usd(r.saved_usd) : usd(r.cost_usd);
+}
 function mib(b) { return (b / 1048576).toFixed(1) + " MiB"; }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -80,6 +86,8 @@ function render(s) {
     cell(tr, b.state + (b.forced_open ? " (forced)" : ""), "state-" + b.state);
     cell(tr, b.recent_failures, "num");
     cell(tr, b.opened_at ? new Date(b.opened_at).toLocaleTimeString() : "");
+    // Its latest state changes, newest first, one a line.
+    cell(tr, (b.transitions || []).map((x) => new Date(x.time).toLocaleTimeString() + "  " + x.from + " \u2192 " + x.to).join("\n"), "transitions");
   });
   fill("caches", s.caches, (tr, c) => {
     const l = c.lookups || {};
@@ -92,7 +100,9 @@ function render(s) {
   document.getElementById("experiments").replaceChildren(...s.experiments.map(experimentChart));
   fill("recent", s.recent, (tr, r) => {
     cell(tr, new Date(r.time).toLocaleTimeString()); cell(tr, r.method); cell(tr, r.path, "path"); cell(tr, r.status, "num");
-    cell(tr, r.cache_status); cell(tr, r.upstream); cell(tr, r.variant); cell(tr, r.duration_ms.toFixed(1), "num");
+    cell(tr, r.cache_status); cell(tr, r.upstream); cell(tr, r.variant);
+    cell(tr, r.input_tokens === undefined ? "" : r.input_tokens + " / " + r.output_tokens, "num");
+    cell(tr, cost(r), "num"); cell(tr, r.duration_ms.toFixed(1), "num");
   });
   document.getElementById("updated").textContent = "updated " + new Date(s.time).toLocaleTimeString();
 }
