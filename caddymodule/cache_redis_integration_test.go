@@ -20,12 +20,15 @@ import (
 // sharedCacheSite is an instance with rag_cache behind Redis; extra goes
 // inside the rag_cache block. The host is part of the key: behind a load
 // balancer every instance sees the public one; here each listens on its
-// own port, so the Host is set as a balancer would pass it.
+// own port, so the Host is set as a balancer would pass it. The timeout
+// is generous: on a loaded CI machine a slower Redis call would leave
+// Redis alone for a breaker second and drop the writes the tests wait
+// for; TestSharedCacheRedisDown sets its own.
 const sharedCacheSite = `http://{SITE} {
 	request_header Host llm.example
 	rag_cache {
 		redis {REDIS}
-		redis_timeout 200ms
+		redis_timeout 2s
 {EXTRA}
 	}
 	reverse_proxy {MOCK}
@@ -211,7 +214,7 @@ func TestSharedCachePurgeReachesEveryInstance(t *testing.T) {
 
 func TestSharedCacheRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
-	mock, ps := sharedInstances(t, 2, srv, "")
+	mock, ps := sharedInstances(t, 2, srv, "\t\tredis_timeout 200ms")
 	a, b := ps[0], ps[1]
 	ask := func(p *proxy, q string) (string, time.Duration) {
 		start := time.Now()
