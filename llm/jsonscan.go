@@ -21,6 +21,17 @@ func topLevelValue(b []byte, key string) []byte {
 	return found
 }
 
+// HasMember reports whether body, a JSON object, has a top-level member
+// named name (as encoding/json matches names: exactly or case-insensitively),
+// and whether body is a well-formed object at all (structure checked, as
+// eachMember does; scalars are left to the upstream's decoder).
+func HasMember(body []byte, name string) (has, object bool) {
+	object = eachMember(body, func(n, _ []byte) {
+		has = has || keyIs(n, name)
+	})
+	return has && object, object
+}
+
 // eachMember calls fn with the name (a JSON string, quotes included) and
 // the value of each member of the JSON object b, in order, and reports
 // whether b is a well-formed object.

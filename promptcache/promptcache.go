@@ -255,22 +255,34 @@ func countBreakpoints(obj map[string]any, ttl string) (n int, otherTTL bool) {
 // OpenAI sets prompt_cache_key to key on a request that has none (a key
 // in any case counts), so requests sharing a prefix reach the same
 // cache. An empty key, or a body that is not a JSON object, is left alone.
+//
+// The member is written into the body's bytes as its first member, not by
+// decoding and encoding the body again: that was most of the handler's
+// cost on every request, and the rest of the body stays byte for byte.
 func OpenAI(body []byte, key string) ([]byte, Result) {
-	obj, ok := decode(body)
-	if !ok || key == "" {
+	if key == "" {
 		return body, NotApplicable
 	}
-	for k := range obj {
-		if strings.EqualFold(k, "prompt_cache_key") {
-			return body, KeyPresent
-		}
+	has, object := llm.HasMember(body, "prompt_cache_key")
+	switch {
+	case !object:
+		return body, NotApplicable
+	case has:
+		return body, KeyPresent
 	}
-	obj["prompt_cache_key"] = key
-	out, ok := encode(obj)
-	if !ok {
+	value, err := json.Marshal(key)
+	if err != nil {
 		return body, NotApplicable
 	}
-	return out, KeySet
+	open := bytes.IndexByte(body, '{') + 1 // a well-formed object: its first byte past spaces
+	out := make([]byte, 0, len(body)+len(value)+len(`"prompt_cache_key":,`))
+	out = append(out, body[:open]...)
+	out = append(out, `"prompt_cache_key":`...)
+	out = append(out, value...)
+	if rest := bytes.TrimLeft(body[open:], " \t\r\n"); len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, body[open:]...), KeySet
 }
 
 func decode(body []byte) (map[string]any, bool) {

@@ -149,6 +149,27 @@ func TestOpenAIKey(t *testing.T) {
 	if _, res := OpenAI([]byte(`{"model":"x"}`), ""); res != NotApplicable {
 		t.Errorf("no key: %s", res)
 	}
+	// Written into the bytes: the rest of the body is kept as it was, an
+	// empty object gets no stray comma, an escaped key name still counts.
+	for body, want := range map[string]string{
+		` { "model" : "x" } `: ` {"prompt_cache_key":"k\u003c", "model" : "x" } `,
+		`{}`:                  `{"prompt_cache_key":"k\u003c"}`,
+		"{\n}":                "{\"prompt_cache_key\":\"k\\u003c\"\n}",
+	} {
+		if out, res := OpenAI([]byte(body), "k<"); res != KeySet || string(out) != want {
+			t.Errorf("OpenAI(%q) = %s %q, want %q", body, res, out, want)
+		}
+	}
+	for _, body := range []string{`{"prompt\u005fcache_key":"mine"}`, `{"PROMPT_CACHE_KEY":1}`} {
+		if _, res := OpenAI([]byte(body), "k"); res != KeyPresent {
+			t.Errorf("OpenAI(%q): %s, want KeyPresent", body, res)
+		}
+	}
+	for _, body := range []string{`[]`, `{"a":1`, `{"a":1} x`, ``, `"s"`} {
+		if out, res := OpenAI([]byte(body), "k"); res != NotApplicable || string(out) != body {
+			t.Errorf("OpenAI(%q) = %s %q, want it left alone", body, res, out)
+		}
+	}
 }
 
 func FuzzAnthropic(f *testing.F) {
