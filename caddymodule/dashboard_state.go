@@ -51,17 +51,19 @@ var recent struct {
 	n    int
 }
 
-// maxRecentPath bounds a path kept for the page.
-const maxRecentPath = 200
+// maxRecentPath and maxRecentMethod bound what a request keeps on the
+// page: a client chooses both.
+const (
+	maxRecentPath   = 200
+	maxRecentMethod = 16
+)
 
 // rememberRequest keeps a request for the status page, if one is mounted.
 func rememberRequest(rr recentRequest) {
 	if liveDashboards.Load() <= 0 {
 		return
 	}
-	if len(rr.Path) > maxRecentPath {
-		rr.Path = rr.Path[:maxRecentPath] + "…"
-	}
+	rr.Path, rr.Method = clip(rr.Path, maxRecentPath), clip(rr.Method, maxRecentMethod)
 	if !utf8.ValidString(rr.Path) {
 		rr.Path = strings.ToValidUTF8(rr.Path, "\uFFFD")
 	}
@@ -70,6 +72,17 @@ func rememberRequest(rr recentRequest) {
 	recent.next = (recent.next + 1) % recentSize
 	recent.n = min(recent.n+1, recentSize)
 	recent.mu.Unlock()
+}
+
+// clip cuts s to at most n bytes, at a character boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // recentRequests returns the remembered requests, newest first.
