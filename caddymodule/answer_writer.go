@@ -27,6 +27,7 @@ type answerWriter struct {
 	clientGone  bool  // writing to the client failed
 	written     int64 // answer bytes written, before any stripping
 	meter       *llm.UsageMeter
+	holders     int // the handlers watching the answer through w (release)
 
 	// With stripUsage, the usage-only chunks of a streamed chat
 	// completion (asked for by rag_rate_limit, not by the client) are
@@ -37,19 +38,31 @@ type answerWriter struct {
 
 var answerWriters = sync.Pool{New: func() any { return new(answerWriter) }}
 
-// watchAnswer wraps w, the writer of r's answer. Release it with release
-// once the handler chain has returned (and nothing holds it any more).
+// watchAnswer returns a watcher of r's answer, written through w. If w is
+// one already (an outer ragproxy handler watches r and nothing between
+// changes the answer), that one serves: every handler sees the same
+// bytes, and the answer is scanned for its usage once, however many
+// handlers watch it. Else it wraps w. Release it with release once the
+// handler chain has returned.
 func watchAnswer(w http.ResponseWriter, r *http.Request) *answerWriter {
+	if aw, ok := w.(*answerWriter); ok && aw.req == r {
+		aw.holders++
+		return aw
+	}
 	aw := answerWriters.Get().(*answerWriter)
 	*aw = answerWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
-		req: r, meter: aw.meter, stripper: aw.stripper}
+		req: r, meter: aw.meter, stripper: aw.stripper, holders: 1}
 	if aw.meter == nil {
 		aw.meter = llm.NewUsageMeter("", "")
 	}
 	return aw
 }
 
+// release lets go of w; the last of its holders puts it back in the pool.
 func (w *answerWriter) release() {
+	if w.holders--; w.holders > 0 {
+		return
+	}
 	w.ResponseWriter, w.req = nil, nil
 	answerWriters.Put(w)
 }

@@ -70,3 +70,40 @@ func TestAnswerWriterCostEstimate(t *testing.T) {
 		t.Fatalf("answer without usage: cost %d (estimated %v), want 32", n, est)
 	}
 }
+
+// Handlers that watch the same answer with nothing between them share one
+// watcher (the answer is scanned once), and it outlives all but its last
+// holder; a handler behind another writer, or given another request,
+// watches on its own.
+func TestAnswerWatcherShared(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+	rec := httptest.NewRecorder()
+	outer := watchAnswer(rec, r)
+	inner := watchAnswer(outer, r)
+	if inner != outer {
+		t.Fatal("a handler right behind another watches the answer with a second watcher")
+	}
+	other := watchAnswer(struct{ http.ResponseWriter }{outer}, r)
+	if other == outer {
+		t.Fatal("a watcher shared across a writer that may change the answer")
+	}
+	other.release()
+	clone := r.Clone(r.Context())
+	if aw := watchAnswer(outer, clone); aw == outer {
+		t.Fatal("a watcher shared with another request")
+	} else {
+		aw.release()
+	}
+	const usage = `{"usage":{"prompt_tokens":7,"completion_tokens":3}}`
+	inner.Header().Set("Content-Type", "application/json")
+	_, _ = inner.Write([]byte(usage))
+	inner.release()
+	if outer.req != r || outer.upstreamTokens() != 10 {
+		t.Fatalf("the outer watcher, after the inner handler let go: request %v, %d tokens", outer.req, outer.upstreamTokens())
+	}
+	outer.release()
+	if rec.Body.String() != usage {
+		t.Fatalf("client got %q", rec.Body.String())
+	}
+}
