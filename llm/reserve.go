@@ -42,9 +42,23 @@ func ModelOf(body []byte) string {
 	if len(v) == 0 || v[0] != '"' {
 		return ""
 	}
+	if len(v) >= 2 && v[len(v)-1] == '"' && isPlainASCII(v[1:len(v)-1]) {
+		return string(v[1 : len(v)-1]) // nothing to decode: what json.Unmarshal gives
+	}
 	var s string
 	if json.Unmarshal(v, &s) != nil {
 		return ""
 	}
 	return s
+}
+
+// isPlainASCII reports whether b, the inside of a JSON string, is printable
+// ASCII without escapes: its bytes are the string's.
+func isPlainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
