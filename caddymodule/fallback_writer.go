@@ -27,7 +27,7 @@ const maxHeldBack = 1 << 20
 // apply to streams through a judge that gives its verdict at the end. Until it commits, a try
 // works on its own copy of the headers, so a failed try leaves no trace.
 type tierWriter struct {
-	*caddyhttp.ResponseWriterWrapper
+	caddyhttp.ResponseWriterWrapper
 	req    *http.Request // the client's request, for vars and placeholders
 	tier   *Tier
 	header http.Header // this try's headers until it commits
@@ -49,7 +49,7 @@ type tierWriter struct {
 
 func newTierWriter(w http.ResponseWriter, r *http.Request, t *Tier) *tierWriter {
 	return &tierWriter{
-		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		req:                   r,
 		tier:                  t,
 		header:                w.Header().Clone(),

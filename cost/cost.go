@@ -44,6 +44,7 @@ type Table struct {
 
 type prefix struct {
 	p     string
+	label string // p + "*", as Lookup names it (made once, not per request)
 	price Price
 }
 
@@ -97,7 +98,7 @@ func (t *Table) setPrefix(pre string, p Price) {
 			return
 		}
 	}
-	t.prefixes = append(t.prefixes, prefix{pre, p})
+	t.prefixes = append(t.prefixes, prefix{p: pre, label: pre + "*", price: p})
 }
 
 // Lookup returns the price of a model and the table's name for it (the
@@ -110,7 +111,7 @@ func (t *Table) Lookup(model string) (Price, string, bool) {
 	}
 	for _, pre := range t.prefixes {
 		if strings.HasPrefix(model, pre.p) {
-			return pre.price, pre.p + "*", true
+			return pre.price, pre.label, true
 		}
 	}
 	return Price{}, "", false
