@@ -20,7 +20,8 @@ import (
 // The scenarios, in the order of the first round.
 var scenarioNames = []string{"respond", "proxy-same", "cache-hit", "proxy-distinct", "cache-miss", "fallback-same", "semantic-hit",
 	"semantic-hit-use-static",
-	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss", "validate-miss", "prompt-cache-miss"}
+	"proxy-auth", "ratelimit-local", "ratelimit-tokens", "ratelimit-tokens-off", "ratelimit-redis", "split", "split-one-route", "proxy-split-headers", "pipeline-miss", "validate-miss", "prompt-cache-miss",
+	"proxy-buffered"}
 
 // requestedScenarios run only when -scenarios names them: semantic-hit-use
 // first embeds its 25,600 wordings with the transformer (one to a few
@@ -88,6 +89,7 @@ type bench struct {
 	splitOneRouteURL               string
 	pipelineURL, validateURL       string
 	promptCacheURL                 string
+	proxyBufferedURL               string       // reverse_proxy with request_buffers: the body sent with the headers
 	semanticUse, semanticStatic    encoderFront // zero without their scenarios
 	rateRedisURL                   string       // empty without the ratelimit-redis scenario
 	adminURL                       string       // empty without the ratelimit-redis scenario
@@ -141,7 +143,7 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		return nil, fmt.Errorf("mock answered %d: %s", resp.StatusCode, answer)
 	}
 
-	servers := 14 + len(encoders)
+	servers := 15 + len(encoders)
 	nAddrs := servers
 	if rds != nil {
 		servers++
@@ -169,12 +171,13 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		site(addrs[9], splitOneRouteSite(up.Addr)) +
 		site(addrs[11], pipelineSite(up.Addr)) +
 		site(addrs[12], validateSite(up.Addr)) +
-		site(addrs[13], fmt.Sprintf("\trag_prompt_cache\n\treverse_proxy %s\n", up.Addr))
+		site(addrs[13], fmt.Sprintf("\trag_prompt_cache\n\treverse_proxy %s\n", up.Addr)) +
+		site(addrs[14], fmt.Sprintf("\treverse_proxy %s {\n\t\trequest_buffers 64KiB\n\t}\n", up.Addr))
 	for i, e := range encoders {
-		cf += site(addrs[14+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
+		cf += site(addrs[15+i], fmt.Sprintf("\trag_cache %s {\n\t\tsemantic {\n\t\t\tembedder %s\n\t\t}\n\t}\n\treverse_proxy %s\n",
 			strings.ReplaceAll(e.embedder, "-", "_"), e.embedder, up.Addr))
 	}
-	redisAddr := 14 + len(encoders)
+	redisAddr := 15 + len(encoders)
 	admin := "off"
 	if rds != nil {
 		cf += site(addrs[redisAddr], rateLimitSite("redis "+rds.URL, "bench_redis", "rate "+benchRate, up.Addr))
@@ -200,11 +203,12 @@ func startBench(maxSize string, scenarios []string) (*bench, error) {
 		pipelineURL:      "http://" + addrs[11] + chatPath,
 		validateURL:      "http://" + addrs[12] + chatPath,
 		promptCacheURL:   "http://" + addrs[13] + chatPath,
+		proxyBufferedURL: "http://" + addrs[14] + chatPath,
 		redis:            rds,
 		stop:             func() { stopCaddy(); stopHelpers() },
 	}
 	for i, e := range encoders {
-		e.url = "http://" + addrs[14+i] + chatPath
+		e.url = "http://" + addrs[15+i] + chatPath
 		if e.embedder == "use" {
 			b.semanticUse = e
 		} else {
@@ -426,6 +430,11 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: b.proxyURL, body: sameBody}, nil
 	case "cache-hit":
 		return target{url: b.cacheURL, body: sameBody, wantCache: "HIT"}, nil
+	case "proxy-buffered":
+		// plain reverse_proxy reading the request body into memory first:
+		// Go's transport then sends headers and body in one write, where a
+		// streamed body has the headers flushed on their own (golang/go#22088).
+		return target{url: b.proxyBufferedURL, body: sameBody}, nil
 	case "proxy-distinct":
 		return target{url: b.proxyURL, body: distinctBody}, nil
 	case "cache-miss":
