@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/eapache/go-resiliency/retrier"
 	"go.uber.org/zap"
@@ -125,6 +126,8 @@ type Tier struct {
 	// refusal, a Responses API refusal part, Anthropic stop_reason
 	// refusal). Default: off.
 	FailOnRefusal bool `json:"fail_on_refusal,omitempty"`
+
+	handlerTokens []caddyfile.Token // the Caddyfile's handler directives, until FinalizeUnmarshalCaddyfile parses them
 
 	handler     caddyhttp.Handler
 	fallback    bool // not the first tier: its answers are stand-ins

@@ -163,17 +163,13 @@ func (h *PromptCacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch d.Val() {
 		case "min_tokens":
-			err = parseInt64(d, &h.MinTokens)
+			err = parseCount(d, &h.MinTokens, 1)
 		case "min_block_tokens":
-			err = parseInt64(d, &h.MinBlockTokens)
+			err = parseCount(d, &h.MinBlockTokens, 1)
 		case "ttl":
-			if !d.AllArgs(&h.TTL) {
-				return d.ArgErr()
-			}
+			err = parseArg(d, &h.TTL)
 		case "key":
-			if !d.AllArgs(&h.Key) {
-				return d.ArgErr()
-			}
+			err = parseArg(d, &h.Key)
 		case "max_body":
 			err = parseSize(d, &h.MaxBody)
 		default:
