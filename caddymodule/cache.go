@@ -195,9 +195,6 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	if err := registerCacheBypassMetric(ctx.GetMetricsRegistry()); err != nil {
-		return err
-	}
 	h.metrics = newCacheMetrics(h.Name)
 
 	cfg := cache.StoreConfig{

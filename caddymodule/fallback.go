@@ -182,7 +182,7 @@ func (h *FallbackHandler) Provision(ctx caddy.Context) error {
 	if h.MaxBody == 0 {
 		h.MaxBody = defaultFallbackMaxBody
 	}
-	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	for i, t := range h.Tiers {

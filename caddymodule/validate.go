@@ -81,7 +81,7 @@ func (h *ValidateHandler) Provision(ctx caddy.Context) error {
 	if h.MaxBody == 0 {
 		h.MaxBody = defaultValidateMaxBody
 	}
-	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	h.rules = validate.Rules{
