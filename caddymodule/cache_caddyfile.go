@@ -184,8 +184,8 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 			return nil, err
 		}
 	}
-	if sc.Embedder == "openai" && sc.URL == "" {
-		return nil, d.Err("semantic: the openai embedder needs a url")
+	if err := sc.validate(); err != nil {
+		return nil, d.Errf("semantic: %v", err)
 	}
 	return sc, nil
 }
