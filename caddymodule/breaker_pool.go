@@ -29,7 +29,7 @@ func acquireBreaker(name string, cfg breaker.Config) (*breaker.Breaker, error) {
 func eachBreaker(f func(*breaker.Breaker)) { breakers.each(f) }
 
 func onBreakerChange(name string, from, to breaker.State) {
-	metrics.breakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()
+	breakerTransitions.WithLabelValues(name, from.String(), to.String()).Inc()
 	caddy.Log().Named("rag.breaker").Warn("circuit breaker changed state",
 		zap.String("breaker", name), zap.String("from", from.String()), zap.String("to", to.String()))
 }

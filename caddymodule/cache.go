@@ -195,9 +195,6 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	if err := registerCacheBypassMetric(ctx.GetMetricsRegistry()); err != nil {
-		return err
-	}
 	h.metrics = newCacheMetrics(h.Name)
 
 	cfg := cache.StoreConfig{
@@ -221,18 +218,18 @@ func (h *CacheHandler) Provision(ctx caddy.Context) error {
 	}
 	store, key, err := acquireStore(h.Name, cfg, shared)
 	if err != nil {
-		return fmt.Errorf("rag_cache %q: %v", h.Name, err)
+		return fmt.Errorf("rag_cache %q: %w", h.Name, err)
 	}
 	h.store, h.poolKey = store, key
 	if h.Semantic != nil {
 		if err := h.Semantic.provision(h.Name, time.Duration(h.TTL)); err != nil {
-			return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
+			return fmt.Errorf("rag_cache %q semantic: %w", h.Name, err)
 		}
 		h.semMetrics = newSemanticMetrics(h.Name)
 		if h.store.redis != nil {
 			feed, key, err := acquireFeed(h.poolKey, h.store, h.Semantic, time.Duration(h.TTL))
 			if err != nil {
-				return fmt.Errorf("rag_cache %q semantic: %v", h.Name, err)
+				return fmt.Errorf("rag_cache %q semantic: %w", h.Name, err)
 			}
 			h.semFeed, h.feedKey = feed, key
 		}
@@ -261,6 +258,11 @@ func (h *CacheHandler) Validate() error {
 	for _, name := range h.ScopeHeaders {
 		if name == "" || strings.ContainsAny(name, " \t:") {
 			return fmt.Errorf("rag_cache: scope_headers: %q is not a header name", name)
+		}
+	}
+	if h.Semantic != nil {
+		if err := h.Semantic.validate(); err != nil {
+			return fmt.Errorf("rag_cache %q semantic: %w", h.Name, err)
 		}
 	}
 	return nil

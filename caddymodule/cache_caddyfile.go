@@ -6,7 +6,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/dustin/go-humanize"
 )
 
 func parseCacheCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -79,25 +78,21 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 		case "scope":
-			if !d.AllArgs(&c.Scope) {
-				return d.ArgErr()
+			if err := parseArg(d, &c.Scope); err != nil {
+				return err
 			}
 		case "scope_headers":
-			names := d.RemainingArgs()
-			if len(names) == 0 {
-				return d.ArgErr()
+			if err := parseArgs(d, &c.ScopeHeaders); err != nil {
+				return err
 			}
-			c.ScopeHeaders = append(c.ScopeHeaders, names...)
 		case "ignore_fields":
-			fields := d.RemainingArgs()
-			if len(fields) == 0 {
-				return d.ArgErr()
+			if err := parseArgs(d, &c.IgnoreFields); err != nil {
+				return err
 			}
-			c.IgnoreFields = append(c.IgnoreFields, fields...)
 		case "coalesce":
 			var v string
-			if !d.AllArgs(&v) {
-				return d.ArgErr()
+			if err := parseArg(d, &v); err != nil {
+				return err
 			}
 			if v == "cluster" {
 				c.CoalesceCluster = true
@@ -141,39 +136,6 @@ func (c *CacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// parseArg reads exactly one argument.
-func parseArg(d *caddyfile.Dispenser, dst *string) error {
-	if !d.AllArgs(dst) {
-		return d.ArgErr()
-	}
-	return nil
-}
-
-// parseSize reads one size argument such as 64MiB, 512KB or 1048576.
-func parseSize(d *caddyfile.Dispenser, dst *int64) error {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return d.ArgErr()
-	}
-	n, err := humanize.ParseBytes(v)
-	if err != nil || n == 0 || n > 1<<50 {
-		return d.Errf("%s: want a positive size such as 64MiB, got %q", name, v)
-	}
-	*dst = int64(n)
-	return nil
-}
-
-func parseOnOff(v string) (bool, error) {
-	switch v {
-	case "on":
-		return true, nil
-	case "off":
-		return false, nil
-	}
-	return strconv.ParseBool(v)
-}
-
 // Interface guard
 var _ caddyfile.Unmarshaler = (*CacheHandler)(nil)
 
@@ -189,8 +151,8 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 			err = parseEmbedder(d, sc)
 		case "threshold":
 			var v string
-			if !d.AllArgs(&v) {
-				return nil, d.ArgErr()
+			if err := parseArg(d, &v); err != nil {
+				return nil, err
 			}
 			t, perr := strconv.ParseFloat(v, 64)
 			if perr != nil || t <= 0 || t > 1 {
@@ -222,8 +184,8 @@ func parseSemantic(d *caddyfile.Dispenser) (*SemanticCache, error) {
 			return nil, err
 		}
 	}
-	if sc.Embedder == "openai" && sc.URL == "" {
-		return nil, d.Err("semantic: the openai embedder needs a url")
+	if err := sc.validate(); err != nil {
+		return nil, d.Errf("semantic: %v", err)
 	}
 	return sc, nil
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The shared cache's series; registered with the others (registerMetrics).
+// The shared cache's series.
 var (
 	cacheRedisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_cache_redis_errors_total",
@@ -22,6 +22,8 @@ var (
 	cacheRedisDroppedDesc = prometheus.NewDesc("ragproxy_cache_redis_dropped_writes_total", "Entries not written to Redis: the write queue was full, or Redis failed or was being left alone.", []string{"cache"}, nil)
 )
 
+func init() { addCollectors(cacheRedisErrors, cacheRedisDuration) }
+
 // cacheRedisOps are the operations a shared cache reports.
 var cacheRedisOps = [...]string{"get", "set", "purge", "publish", "lease"}
 
@@ -33,7 +35,7 @@ type cacheRedisMetrics struct {
 }
 
 func newCacheRedisMetrics(name string) cacheRedisMetrics {
-	m := cacheRedisMetrics{hit: metrics.lookups.WithLabelValues(name, "redis_hit")}
+	m := cacheRedisMetrics{hit: cacheVecs.lookups.WithLabelValues(name, "redis_hit")}
 	for i, op := range cacheRedisOps {
 		m.errors[i] = cacheRedisErrors.WithLabelValues(name, op)
 		m.duration[i] = cacheRedisDuration.WithLabelValues(name, op)

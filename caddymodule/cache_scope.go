@@ -7,7 +7,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -99,22 +98,4 @@ func (h *CacheHandler) warnEmptyScope(r *http.Request) {
 	if c := h.logger.Check(zapcore.WarnLevel, "cache scope placeholder rendered empty: request not cached"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("scope", h.Scope), zap.String("path", r.URL.Path))
 	}
-}
-
-// cacheBypasses counts requests that bypassed the cache, by reason:
-// method, client (Cache-Control: no-cache), conditional (Range, If-*),
-// malformed (not JSON), ambiguous_body (duplicate keys, invalid UTF-8,
-// lone surrogates), empty_scope (the scope placeholder rendered empty).
-var cacheBypasses = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Name: "ragproxy_cache_bypasses_total",
-	Help: "Requests that bypassed the cache by cache and reason (method, client, conditional, malformed, ambiguous_body, empty_scope).",
-}, []string{"cache", "reason"})
-
-func registerCacheBypassMetric(reg prometheus.Registerer) error {
-	if err := reg.Register(cacheBypasses); err != nil {
-		if _, ok := err.(prometheus.AlreadyRegisteredError); !ok {
-			return err
-		}
-	}
-	return nil
 }

@@ -160,7 +160,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 	if m.stale != nil && (rec.held || err != nil && rec.status == 0) {
 		flight.Finish(false)
 		finished = true
-		metrics.stores.WithLabelValues(h.Name, string(cache.SkipStatus)).Inc()
+		cacheVecs.stores.WithLabelValues(h.Name, string(cache.SkipStatus)).Inc()
 		h.metrics.stale.Inc()
 		// the error's headers must not leak into the stale answer
 		clear(w.Header())
@@ -168,7 +168,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 		return h.serveEntry(w, r, m.stale, contract.CacheStale)
 	}
 	if err != nil {
-		metrics.stores.WithLabelValues(h.Name, string(cache.SkipIncomplete)).Inc()
+		cacheVecs.stores.WithLabelValues(h.Name, string(cache.SkipIncomplete)).Inc()
 		return err
 	}
 	entry, reason := rec.entry()
@@ -195,7 +195,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 	} else if c := h.logger.Check(zapcore.DebugLevel, "answer not cached"); c != nil {
 		c.Write(zap.String("cache", h.Name), zap.String("reason", outcome), zap.Int("status", rec.status))
 	}
-	metrics.stores.WithLabelValues(h.Name, outcome).Inc()
+	cacheVecs.stores.WithLabelValues(h.Name, outcome).Inc()
 	return nil
 }
 

@@ -147,6 +147,15 @@ func TestCaddyfileErrors(t *testing.T) {
 		{"rag_rate_limit {\n zone z {\n colour red\n }\n}", "unrecognized zone option"},
 		{"rag_rate_limit {\n redis_timeout never\n}", "redis_timeout"},
 		{"rag_rate_limit {\n stream_usage sometimes\n}", "stream_usage must be ask or off"},
+		{"rag_rate_limit {\n reserve_output 99999999999999999999\n}", "reserve_output"},
+		{"rag_rate_limit {\n refuse_with_error yes\n}", "wrong argument count"},
+		{"rag_cache {\n semantic {\n max_entries 0\n }\n}", "max_entries"},
+		{"rag_cache {\n semantic {\n embedder openai\n url http://127.0.0.1:9/v1/embeddings\n batch_window 1s\n }\n}", "batch_window"},
+		{"rag_cache {\n semantic {\n embedder model2vec\n }\n}", "path"},
+		{"rag_prompt_cache {\n min_tokens 0\n}", "min_tokens"},
+		{"rag_validate {\n models\n}", "wrong argument count"},
+		{"rag_fallback {\n tier a {\n fail_on_refusal yes\n respond ok\n }\n}", "wrong argument count"},
+		{"rag_fallback {\n tier a {\n respond ok\n }\n}\nrag_fallback {\n tier b {\n reverse_proxy\n colour red\n }\n}", "colour"},
 	} {
 		_, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(":8080 {\n"+c.body+"\n}\n"), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -55,7 +55,7 @@ func (CostHandler) CaddyModule() caddy.ModuleInfo {
 
 // Provision builds the price table.
 func (h *CostHandler) Provision(ctx caddy.Context) error {
-	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	over := make(map[string]cost.Price, len(h.Prices))
@@ -136,16 +136,16 @@ func recordCost(aw *answerWriter, r *http.Request, u llm.Usage) answerCost {
 		promptCacheTokens(known, label, u)
 	}
 	if !known {
-		pipelineMetrics.unpriced.Inc()
+		costVecs.unpriced.Inc()
 		return ac
 	}
 	usd := price.Of(cost.Usage{Input: u.Input, CacheRead: u.CacheRead, CacheWrite: u.CacheWrite, Output: u.Output})
 	ac.Priced = true
 	if aw.fromCache() {
-		pipelineMetrics.saved.WithLabelValues(label).Add(usd)
+		costVecs.saved.WithLabelValues(label).Add(usd)
 		ac.SavedUSD, usd = usd, 0
 	} else {
-		pipelineMetrics.cost.WithLabelValues(label).Add(usd)
+		costVecs.cost.WithLabelValues(label).Add(usd)
 	}
 	ac.USD = usd
 	if rec, ok := caddyhttp.GetVar(r.Context(), contract.VarCostRecorder).(costRecorder); ok {
@@ -183,7 +183,7 @@ func promptCacheTokens(known bool, label string, u llm.Usage) {
 	if !known {
 		label = "unpriced" // a model name from the request: never a label
 	}
-	m := pipelineMetrics.promptTokens
+	m := costVecs.promptTokens
 	m.WithLabelValues(label, "read").Add(float64(u.CacheRead))
 	m.WithLabelValues(label, "write").Add(float64(u.CacheWrite))
 	m.WithLabelValues(label, "uncached").Add(float64(max(u.Input-u.CacheRead-u.CacheWrite, 0)))

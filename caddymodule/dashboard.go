@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
@@ -97,15 +98,24 @@ func (h *DashboardHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 }
 
 func parseDashboardCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	d := h.Dispenser
+	d := new(DashboardHandler)
+	err := d.UnmarshalCaddyfile(h.Dispenser)
+	return d, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens; it takes
+// no arguments and no options:
+//
+//	rag_dashboard
+func (h *DashboardHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive's name
 	if d.NextArg() {
-		return nil, d.ArgErr()
+		return d.ArgErr()
 	}
 	if d.NextBlock(0) {
-		return nil, d.Errf("rag_dashboard takes no options")
+		return d.Errf("rag_dashboard takes no options")
 	}
-	return new(DashboardHandler), nil
+	return nil
 }
 
 // Interface guards
@@ -113,4 +123,5 @@ var (
 	_ caddy.Provisioner           = (*DashboardHandler)(nil)
 	_ caddy.CleanerUpper          = (*DashboardHandler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*DashboardHandler)(nil)
+	_ caddyfile.Unmarshaler       = (*DashboardHandler)(nil)
 )

@@ -137,7 +137,7 @@ func dashboardSnapshot() dashboardState {
 	for _, c := range statsByName() {
 		dc := dashboardCache{cacheStats: c, Lookups: map[string]float64{}}
 		for _, result := range []string{"hit", "semantic", "coalesced", "stale", "miss", "bypass"} {
-			dc.Lookups[result] = counterValue(metrics.lookups.WithLabelValues(c.Name, result))
+			dc.Lookups[result] = counterValue(cacheVecs.lookups.WithLabelValues(c.Name, result))
 		}
 		l := dc.Lookups
 		if asked := l["hit"] + l["semantic"] + l["coalesced"] + l["miss"]; asked > 0 {
@@ -153,8 +153,8 @@ func dashboardSnapshot() dashboardState {
 		z, ok := zones[s.name]
 		if !ok {
 			z = &dashboardZone{Name: s.name,
-				Allowed: counterValue(metrics.rlDecisions.WithLabelValues(s.name, "allowed")),
-				Limited: counterValue(metrics.rlDecisions.WithLabelValues(s.name, "limited"))}
+				Allowed: counterValue(rlVecs.decisions.WithLabelValues(s.name, "allowed")),
+				Limited: counterValue(rlVecs.decisions.WithLabelValues(s.name, "limited"))}
 			zones[s.name] = z
 		}
 		k, e := s.keys()

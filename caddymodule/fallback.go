@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/eapache/go-resiliency/retrier"
 	"go.uber.org/zap"
@@ -126,6 +127,8 @@ type Tier struct {
 	// refusal). Default: off.
 	FailOnRefusal bool `json:"fail_on_refusal,omitempty"`
 
+	handlerTokens []caddyfile.Token // the Caddyfile's handler directives, until FinalizeUnmarshalCaddyfile parses them
+
 	handler     caddyhttp.Handler
 	fallback    bool // not the first tier: its answers are stand-ins
 	breaker     *breaker.Breaker
@@ -179,13 +182,13 @@ func (h *FallbackHandler) Provision(ctx caddy.Context) error {
 	if h.MaxBody == 0 {
 		h.MaxBody = defaultFallbackMaxBody
 	}
-	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	for i, t := range h.Tiers {
 		t.fallback = i > 0
 		if err := t.provision(ctx); err != nil {
-			return fmt.Errorf("rag_fallback tier %q: %v", t.Name, err)
+			return fmt.Errorf("rag_fallback tier %q: %w", t.Name, err)
 		}
 	}
 	return nil
@@ -257,6 +260,9 @@ func (h *FallbackHandler) Validate() error {
 	if len(h.Tiers) == 0 {
 		return errors.New("rag_fallback: at least one tier is required")
 	}
+	if h.MaxBody < 0 {
+		return errors.New("rag_fallback: max_body must not be negative")
+	}
 	seen := map[string]bool{}
 	for _, t := range h.Tiers {
 		switch {
@@ -269,13 +275,16 @@ func (h *FallbackHandler) Validate() error {
 		case len(t.Routes) == 0:
 			return fmt.Errorf("rag_fallback tier %q: no handlers", t.Name)
 		}
+		if b := t.Breaker; b != nil && (b.Failures < 0 || b.HalfOpenProbes < 0 || b.Successes < 0 || b.Window < 0 || b.Open < 0) {
+			return fmt.Errorf("rag_fallback tier %q: breaker settings must not be negative", t.Name)
+		}
 		for _, f := range t.FailOnFinish {
 			if f != finishLength {
 				return fmt.Errorf("rag_fallback tier %q: fail_on_finish: only %q is known, got %q", t.Name, finishLength, f)
 			}
 		}
 		if _, err := breaker.ParseStatuses(t.FailStatus); err != nil {
-			return fmt.Errorf("rag_fallback tier %q: fail_status: %v", t.Name, err)
+			return fmt.Errorf("rag_fallback tier %q: fail_status: %w", t.Name, err)
 		}
 		seen[t.Name] = true
 	}

@@ -2,16 +2,25 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
-// parseFallbackCaddyfile sets up rag_fallback from Caddyfile tokens:
+func parseFallbackCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	fb := new(FallbackHandler)
+	if err := fb.UnmarshalCaddyfile(h.Dispenser); err != nil {
+		return nil, err
+	}
+	if err := fb.FinalizeUnmarshalCaddyfile(h); err != nil {
+		return nil, err
+	}
+	return fb, nil
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
 //
 //	rag_fallback {
 //		max_body <size>
@@ -43,58 +52,80 @@ import (
 // directive (reverse_proxy, respond, rewrite, Caddy's own uri with an
 // operation…). set_json takes a JSON value, or a string for anything that
 // is not JSON (`set_json model small-model`).
-func parseFallbackCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	fb := new(FallbackHandler)
-	h.Next() // directive name
-	if h.NextArg() {
-		return nil, h.ArgErr()
+//
+// A tier's handler directives are only collected here: parsing them needs
+// an httpcaddyfile.Helper, so FinalizeUnmarshalCaddyfile must be called
+// after this, as with Caddy's intercept.
+func (fb *FallbackHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
 	}
-	for h.NextBlock(0) {
-		switch h.Val() {
+	for d.NextBlock(0) {
+		switch d.Val() {
 		case "max_body":
-			if err := parseSize(h.Dispenser, &fb.MaxBody); err != nil {
-				return nil, err
+			if err := parseSize(d, &fb.MaxBody); err != nil {
+				return err
 			}
 		case "tier":
-			t, err := parseTier(h)
+			t, err := parseTier(d)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			fb.Tiers = append(fb.Tiers, t)
 		default:
-			return nil, h.Errf("unrecognized rag_fallback option %q", h.Val())
+			return d.Errf("unrecognized rag_fallback option %q", d.Val())
 		}
 	}
-	if err := fb.Validate(); err != nil {
-		return nil, h.Err(err.Error())
-	}
-	return fb, nil
+	return nil
 }
 
-func parseTier(h httpcaddyfile.Helper) (*Tier, error) {
-	t := new(Tier)
-	if !h.AllArgs(&t.Name) {
-		return nil, h.ArgErr()
+// FinalizeUnmarshalCaddyfile parses the tiers' handler directives into
+// their routes, which needs the helper, then checks the whole handler
+// as a config load would, so the adapter reports a bad rag_fallback with
+// its place in the Caddyfile.
+func (fb *FallbackHandler) FinalizeUnmarshalCaddyfile(h httpcaddyfile.Helper) error {
+	for _, t := range fb.Tiers {
+		if len(t.handlerTokens) == 0 {
+			continue
+		}
+		routes, err := parseHandlerTokens(h, t.handlerTokens)
+		if err != nil {
+			return err
+		}
+		t.Routes, t.handlerTokens = routes, nil
 	}
-	var handlerTokens []caddyfile.Token
-	for nesting := h.Nesting(); h.NextBlock(nesting); {
-		opt := h.Val()
+	if err := fb.Validate(); err != nil {
+		return h.Err(err.Error())
+	}
+	return nil
+}
+
+// parseTier reads a tier's options; its handler directives are kept as
+// tokens for FinalizeUnmarshalCaddyfile.
+func parseTier(d *caddyfile.Dispenser) (*Tier, error) {
+	t := new(Tier)
+	if err := parseArg(d, &t.Name); err != nil {
+		return nil, err
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		opt := d.Val()
 		var err error
 		switch opt {
 		case "timeout":
-			err = parseDuration(h.Dispenser, &t.Timeout)
+			err = parseDuration(d, &t.Timeout)
 		case "first_byte_timeout":
-			err = parseDuration(h.Dispenser, &t.FirstByteTimeout)
+			err = parseDuration(d, &t.FirstByteTimeout)
 		case "retry_backoff":
-			err = parseDuration(h.Dispenser, &t.RetryBackoff)
+			err = parseDuration(d, &t.RetryBackoff)
 		case "retries":
-			err = parseCount(h.Dispenser, &t.Retries, 0)
+			err = parseCount(d, &t.Retries, 0)
 		case "breaker":
-			t.Breaker, err = parseTierBreaker(h.Dispenser)
+			t.Breaker, err = parseTierBreaker(d)
 		case "set_json":
 			var field, value string
-			if !h.AllArgs(&field, &value) {
-				return nil, h.ArgErr()
+			if !d.AllArgs(&field, &value) {
+				return nil, d.ArgErr()
 			}
 			raw := json.RawMessage(value)
 			if !json.Valid(raw) {
@@ -106,61 +137,44 @@ func parseTier(h httpcaddyfile.Helper) (*Tier, error) {
 			t.SetJSON[field] = raw
 		case "header_up":
 			var name, value string
-			if !h.AllArgs(&name, &value) {
-				return nil, h.ArgErr()
+			if !d.AllArgs(&name, &value) {
+				return nil, d.ArgErr()
 			}
 			if t.Headers == nil {
 				t.Headers = map[string]string{}
 			}
 			t.Headers[name] = value
 		case "fail_status":
-			if t.FailStatus = h.RemainingArgs(); len(t.FailStatus) == 0 {
-				return nil, h.ArgErr()
-			}
+			err = parseArgs(d, &t.FailStatus)
 		case "fail_on_empty":
-			if !h.AllArgs(&t.FailOnEmpty) {
-				return nil, h.ArgErr()
-			}
+			err = parseArg(d, &t.FailOnEmpty)
 		case "fail_on_invalid_json":
-			if h.NextArg() {
-				return nil, h.ArgErr()
-			}
-			t.FailOnInvalidJSON = true
+			err = parseFlag(d, &t.FailOnInvalidJSON)
 		case "fail_on_finish":
-			if t.FailOnFinish = h.RemainingArgs(); len(t.FailOnFinish) == 0 {
-				return nil, h.ArgErr()
-			}
+			err = parseArgs(d, &t.FailOnFinish)
 		case "fail_on_refusal":
-			if h.NextArg() {
-				return nil, h.ArgErr()
-			}
-			t.FailOnRefusal = true
+			err = parseFlag(d, &t.FailOnRefusal)
 		case "uri":
 			// `uri /path` is ours; `uri strip_prefix …` is Caddy's directive
-			if h.NextArg() && strings.HasPrefix(h.Val(), "/") {
-				t.URI = h.Val()
-				if h.NextArg() {
-					return nil, h.ArgErr()
+			if d.NextArg() && strings.HasPrefix(d.Val(), "/") {
+				t.URI = d.Val()
+				if d.NextArg() {
+					return nil, d.ArgErr()
 				}
 				continue
 			}
-			h.Prev()
-			handlerTokens = append(handlerTokens, h.NextSegment()...)
+			d.Prev()
+			t.handlerTokens = append(t.handlerTokens, d.NextSegment()...)
 		default:
-			handlerTokens = append(handlerTokens, h.NextSegment()...)
+			t.handlerTokens = append(t.handlerTokens, d.NextSegment()...)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if len(handlerTokens) == 0 {
-		return nil, h.Errf("tier %q has no handler (e.g. reverse_proxy or respond)", t.Name)
+	if len(t.handlerTokens) == 0 {
+		return nil, d.Errf("tier %q has no handler (e.g. reverse_proxy or respond)", t.Name)
 	}
-	routes, err := parseHandlerTokens(h, handlerTokens)
-	if err != nil {
-		return nil, err
-	}
-	t.Routes = routes
 	return t, nil
 }
 
@@ -216,32 +230,5 @@ func parseTierBreaker(d *caddyfile.Dispenser) (*TierBreaker, error) {
 	return b, nil
 }
 
-// parseDuration reads one positive duration argument.
-func parseDuration(d *caddyfile.Dispenser, dst *caddy.Duration) error {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return d.ArgErr()
-	}
-	dur, err := caddy.ParseDuration(v)
-	if err != nil || dur <= 0 {
-		return d.Errf("%s: want a positive duration such as 2s, got %q", name, v)
-	}
-	*dst = caddy.Duration(dur)
-	return nil
-}
-
-// parseCount reads one integer argument of at least least.
-func parseCount(d *caddyfile.Dispenser, dst *int, least int) error {
-	name := d.Val()
-	var v string
-	if !d.AllArgs(&v) {
-		return d.ArgErr()
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < least {
-		return d.Errf("%s: want a whole number of at least %d, got %q", name, least, v)
-	}
-	*dst = n
-	return nil
-}
+// Interface guard
+var _ caddyfile.Unmarshaler = (*FallbackHandler)(nil)

@@ -93,7 +93,7 @@ func (h *FallbackHandler) serve(w http.ResponseWriter, r *http.Request, _ caddyh
 		if i+1 < len(h.Tiers) {
 			to = h.Tiers[i+1].Name
 		}
-		metrics.fallbacks.WithLabelValues(t.Name, to, res.reason).Inc()
+		tierVecs.fallbacks.WithLabelValues(t.Name, to, res.reason).Inc()
 		traceEvent(r, "rag_fallback: tier failed", attribute.String("rag.tier", t.Name),
 			attribute.String("rag.reason", res.reason), attribute.String("rag.next", to))
 		if c := h.logger.Check(zapcore.DebugLevel, "tier failed"); c != nil {
@@ -209,7 +209,7 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 // rag_cache does not store it.
 func (h *FallbackHandler) streamFailed(t *Tier, r *http.Request, reason string) {
 	caddyhttp.SetVar(r.Context(), contract.VarFallback, true)
-	pipelineMetrics.streamFailures.WithLabelValues(t.Name, reason).Inc()
+	tierVecs.streamFailures.WithLabelValues(t.Name, reason).Inc()
 	if c := h.logger.Check(zapcore.DebugLevel, "streamed answer failed its checks"); c != nil {
 		c.Write(zap.String("tier", t.Name), zap.String("reason", reason))
 	}

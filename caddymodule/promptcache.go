@@ -70,7 +70,7 @@ func (PromptCacheHandler) CaddyModule() caddy.ModuleInfo {
 
 // Provision sets the defaults.
 func (h *PromptCacheHandler) Provision(ctx caddy.Context) error {
-	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	if h.MaxBody == 0 {
@@ -89,7 +89,7 @@ func (h *PromptCacheHandler) Provision(ctx caddy.Context) error {
 	h.opts = promptcache.Options{MinTokens: h.MinTokens, MinBlockTokens: h.MinBlockTokens, TTL: ttl}
 	h.results = make(map[promptcache.Result]prometheus.Counter, len(promptcache.Results))
 	for _, r := range promptcache.Results {
-		h.results[r] = pipelineMetrics.promptCache.WithLabelValues(string(r))
+		h.results[r] = promptCacheResults.WithLabelValues(string(r))
 	}
 	return nil
 }
@@ -163,17 +163,13 @@ func (h *PromptCacheHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch d.Val() {
 		case "min_tokens":
-			err = parseInt64(d, &h.MinTokens)
+			err = parseCount(d, &h.MinTokens, 1)
 		case "min_block_tokens":
-			err = parseInt64(d, &h.MinBlockTokens)
+			err = parseCount(d, &h.MinBlockTokens, 1)
 		case "ttl":
-			if !d.AllArgs(&h.TTL) {
-				return d.ArgErr()
-			}
+			err = parseArg(d, &h.TTL)
 		case "key":
-			if !d.AllArgs(&h.Key) {
-				return d.ArgErr()
-			}
+			err = parseArg(d, &h.Key)
 		case "max_body":
 			err = parseSize(d, &h.MaxBody)
 		default:

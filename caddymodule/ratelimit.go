@@ -198,9 +198,6 @@ func (h *RateLimitHandler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
-	if err := registerRateLimitMetrics(ctx.GetMetricsRegistry()); err != nil {
-		return err
-	}
 	h.maxBody, h.reserveOutput = h.MaxBody, h.ReserveOutput
 	if h.maxBody == 0 {
 		h.maxBody = defaultRateLimitMaxBody

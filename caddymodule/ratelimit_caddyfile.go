@@ -60,16 +60,13 @@ func (rl *RateLimitHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 		case "reserve_output":
-			var n int
-			if err := parseCount(d, &n, 1); err != nil {
+			if err := parseCount(d, &rl.ReserveOutput, 1); err != nil {
 				return err
 			}
-			rl.ReserveOutput = int64(n)
 		case "refuse_with_error":
-			if d.NextArg() {
-				return d.ArgErr()
+			if err := parseFlag(d, &rl.RefuseWithError); err != nil {
+				return err
 			}
-			rl.RefuseWithError = true
 		case "zone":
 			z, err := parseZone(d)
 			if err != nil {
@@ -112,15 +109,13 @@ func parseZone(d *caddyfile.Dispenser) (*RateLimitZone, error) {
 			if _, _, err := ratelimit.ParseCost(z.Budget); err != nil {
 				return nil, d.Errf("budget: %v", err)
 			}
-		case "burst", "concurrent":
-			var n int
-			if err := parseCount(d, &n, 1); err != nil {
+		case "burst":
+			if err := parseCount(d, &z.Burst, 1); err != nil {
 				return nil, err
 			}
-			if opt == "burst" {
-				z.Burst = int64(n)
-			} else {
-				z.Concurrent = int64(n)
+		case "concurrent":
+			if err := parseCount(d, &z.Concurrent, 1); err != nil {
+				return nil, err
 			}
 		case "max_keys":
 			if err := parseCount(d, &z.MaxKeys, 64); err != nil {

@@ -91,6 +91,12 @@ func TestBadJSONConfigRefusedAtLoad(t *testing.T) {
 		{"feedback without experiment", `{"handler": "rag_feedback"}`, "experiment name is required"},
 		{"feedback range upside down", `{"handler": "rag_feedback", "experiment": "e", "score_range": [5, 1]}`, "score_range"},
 		{"feedback range of one", `{"handler": "rag_feedback", "experiment": "e", "score_range": [5]}`, "score_range"},
+		{"fallback max_body negative", `{"handler": "rag_fallback", "max_body": -1, "tiers": [{"name": "a", "routes": [{"handle": [{"handler": "static_response"}]}]}]}`, "max_body"},
+		{"fallback breaker negative", `{"handler": "rag_fallback", "tiers": [{"name": "a", "breaker": {"failures": -1}, "routes": [{"handle": [{"handler": "static_response"}]}]}]}`, "breaker settings"},
+		{"semantic max_entries negative", `{"handler": "rag_cache", "name": "bad_sem", "semantic": {"max_entries": -5}}`, "max_entries"},
+		{"semantic threshold above 1", `{"handler": "rag_cache", "name": "bad_sem", "semantic": {"threshold": 2}}`, "threshold"},
+		{"semantic model_path without model2vec", `{"handler": "rag_cache", "name": "bad_sem", "semantic": {"model_path": "/nowhere"}}`, "model_path"},
+		{"semantic batch_window not below timeout", `{"handler": "rag_cache", "name": "bad_sem", "semantic": {"embedder": "openai", "url": "http://127.0.0.1:9/v1/embeddings", "batch_window": "1s", "timeout": "1s"}}`, "batch_window"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := fmt.Sprintf(`{

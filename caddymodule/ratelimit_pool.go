@@ -99,7 +99,7 @@ func acquireRedis(url string, timeout time.Duration) (*ratelimit.Redis, string, 
 		if err != nil {
 			return nil, err
 		}
-		metrics.redisUp.WithLabelValues(r.Addr()).Set(1)
+		rlVecs.redisUp.WithLabelValues(r.Addr()).Set(1)
 		return r, nil
 	})
 	if err != nil {
@@ -111,10 +111,10 @@ func acquireRedis(url string, timeout time.Duration) (*ratelimit.Redis, string, 
 func onRedisChange(addr string, up bool) {
 	log := caddy.Log().Named("rag.rate_limit")
 	if up {
-		metrics.redisUp.WithLabelValues(addr).Set(1)
+		rlVecs.redisUp.WithLabelValues(addr).Set(1)
 		log.Warn("redis is back: rate limits are shared again", zap.String("redis", addr))
 		return
 	}
-	metrics.redisUp.WithLabelValues(addr).Set(0)
+	rlVecs.redisUp.WithLabelValues(addr).Set(0)
 	log.Error("redis unreachable: rate limits fall back to this instance's own counts", zap.String("redis", addr))
 }

@@ -117,9 +117,6 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 	if sc.Timeout == 0 {
 		sc.Timeout = caddy.Duration(defaultEmbedTimeout)
 	}
-	if sc.ModelPath != "" && sc.Embedder != "model2vec" {
-		return fmt.Errorf("model_path is for the model2vec embedder, not %q", sc.Embedder)
-	}
 	setup, ok := embedders[sc.Embedder]
 	if !ok {
 		return fmt.Errorf("unknown embedder %q: want local, use, use-static, model2vec or openai", sc.Embedder)
@@ -133,9 +130,6 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 		sc.Threshold = e.threshold
 	}
 	identity := e.identity
-	if sc.Threshold <= 0 || sc.Threshold > 1 {
-		return fmt.Errorf("threshold must be in (0, 1], got %v", sc.Threshold)
-	}
 	sc.threshold = float32(sc.Threshold)
 	cfg := semantic.StoreConfig{MaxEntries: sc.MaxEntries, TTL: ttl}
 	store, key, err := acquireSemantic(cacheName, identity, cfg)
@@ -146,6 +140,36 @@ func (sc *SemanticCache) provision(cacheName string, ttl time.Duration) error {
 	// The guards' lexicon takes about 0.2 s to read, once per process:
 	// read it now, beside the config load, not in the first lookup.
 	go semantic.PrepareGuards()
+	return nil
+}
+
+// validate checks the semantic configuration, JSON or Caddyfile alike
+// (CacheHandler.Validate, and the Caddyfile parser so the adapter reports
+// it); it holds before Provision's defaults as after.
+func (sc *SemanticCache) validate() error {
+	timeout := sc.Timeout
+	if timeout == 0 {
+		timeout = caddy.Duration(defaultEmbedTimeout)
+	}
+	if _, ok := embedders[sc.Embedder]; !ok {
+		return fmt.Errorf("unknown embedder %q: want local, use, use-static, model2vec or openai", sc.Embedder)
+	}
+	switch {
+	case !(sc.Threshold >= 0 && sc.Threshold <= 1): // NaN fails too; 0 is the embedder's default
+		return fmt.Errorf("threshold must be in (0, 1], got %v", sc.Threshold)
+	case sc.MaxEntries < 0 || sc.Dimensions < 0 || sc.MaxInputChars < 0:
+		return fmt.Errorf("max_entries, dimensions and max_input_chars must not be negative")
+	case sc.Timeout < 0 || sc.BatchWindow < 0:
+		return fmt.Errorf("timeout and batch_window must not be negative")
+	case sc.ModelPath != "" && sc.Embedder != "model2vec":
+		return fmt.Errorf("model_path is for the model2vec embedder, not %q", sc.Embedder)
+	case sc.Embedder == "model2vec" && sc.ModelPath == "":
+		return fmt.Errorf("the model2vec embedder needs a model_path (Caddyfile: embedder model2vec { path <dir> })")
+	case sc.Embedder == "openai" && sc.URL == "":
+		return fmt.Errorf("the openai embedder needs a url")
+	case (sc.Embedder == "openai" || sc.Embedder == "use") && sc.BatchWindow >= timeout:
+		return fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(timeout))
+	}
 	return nil
 }
 
@@ -180,12 +204,6 @@ func localEmbedder(sc *SemanticCache) (embedder, error) {
 }
 
 func openaiEmbedder(sc *SemanticCache) (embedder, error) {
-	if sc.MaxInputChars < 0 {
-		return embedder{}, fmt.Errorf("max_input_chars must not be negative, got %d", sc.MaxInputChars)
-	}
-	if sc.BatchWindow >= sc.Timeout {
-		return embedder{}, fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
-	}
 	remote, err := semantic.NewRemote(semantic.RemoteConfig{
 		URL:           sc.URL,
 		Model:         sc.Model,
@@ -241,9 +259,6 @@ const useRecentVectors = 10_000
 var errUseTooLong = fmt.Errorf("question longer than the model's %d tokens", use.MaxTokens)
 
 func useEmbedder(sc *SemanticCache) (embedder, error) {
-	if sc.BatchWindow >= sc.Timeout {
-		return embedder{}, fmt.Errorf("batch_window (%v) must be shorter than timeout (%v)", time.Duration(sc.BatchWindow), time.Duration(sc.Timeout))
-	}
 	m, err := use.Load()
 	if err != nil {
 		return embedder{}, err

@@ -124,7 +124,7 @@ func (h *SplitHandler) Provision(ctx caddy.Context) error {
 		h.variants = append(h.variants, splitVariant{
 			name:     name,
 			stats:    h.experiment.Variant(name),
-			duration: metrics.splitDuration.WithLabelValues(h.Experiment, name),
+			duration: splitDuration.WithLabelValues(h.Experiment, name),
 		})
 	}
 	return nil

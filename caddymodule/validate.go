@@ -81,7 +81,7 @@ func (h *ValidateHandler) Provision(ctx caddy.Context) error {
 	if h.MaxBody == 0 {
 		h.MaxBody = defaultValidateMaxBody
 	}
-	if err := registerPipelineMetrics(ctx.GetMetricsRegistry()); err != nil {
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return err
 	}
 	h.rules = validate.Rules{
@@ -96,7 +96,7 @@ func (h *ValidateHandler) Provision(ctx caddy.Context) error {
 	for _, d := range h.Deny {
 		re, err := regexp.Compile(d)
 		if err != nil {
-			return fmt.Errorf("rag_validate: deny %q: %v", d, err)
+			return fmt.Errorf("rag_validate: deny %q: %w", d, err)
 		}
 		h.rules.Deny = append(h.rules.Deny, re)
 	}
@@ -114,7 +114,7 @@ func (h *ValidateHandler) Validate() error {
 	}
 	for _, d := range h.Deny {
 		if _, err := regexp.Compile(d); err != nil {
-			return fmt.Errorf("rag_validate: deny %q: %v", d, err)
+			return fmt.Errorf("rag_validate: deny %q: %w", d, err)
 		}
 	}
 	return nil

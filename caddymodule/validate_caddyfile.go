@@ -39,7 +39,7 @@ func (v *ValidateHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "max_messages":
 			err = parseCount(d, &v.MaxMessages, 1)
 		case "max_prompt_tokens":
-			err = parseInt64(d, &v.MaxPromptTokens)
+			err = parseCount(d, &v.MaxPromptTokens, 1)
 		case "max_tokens":
 			args := d.RemainingArgs()
 			switch {
@@ -54,21 +54,16 @@ func (v *ValidateHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			v.MaxTokens = n
 		case "models":
-			if v.Models = append(v.Models, d.RemainingArgs()...); len(v.Models) == 0 {
-				return d.ArgErr()
-			}
+			err = parseArgs(d, &v.Models)
 		case "max_question_length":
 			err = parseCount(d, &v.MaxQuestionLength, 1)
 		case "deny":
 			var re string
-			if !d.AllArgs(&re) {
-				return d.ArgErr()
+			if err = parseArg(d, &re); err == nil {
+				v.Deny = append(v.Deny, re)
 			}
-			v.Deny = append(v.Deny, re)
 		case "field":
-			if !d.AllArgs(&v.Field) {
-				return d.ArgErr()
-			}
+			err = parseArg(d, &v.Field)
 		default:
 			return d.Errf("unrecognized rag_validate option %q", d.Val())
 		}
@@ -79,21 +74,6 @@ func (v *ValidateHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if err := v.Validate(); err != nil {
 		return d.Err(err.Error())
 	}
-	return nil
-}
-
-// parseInt64 reads one whole number of at least 1.
-func parseInt64(d *caddyfile.Dispenser, dst *int64) error {
-	name := d.Val()
-	var s string
-	if !d.AllArgs(&s) {
-		return d.ArgErr()
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 1 {
-		return d.Errf("%s: want a whole number of at least 1, got %q", name, s)
-	}
-	*dst = n
 	return nil
 }
 
