@@ -32,8 +32,9 @@ type Index struct {
 	max    int   // 0: unbounded
 	ttl    int64 // nanoseconds; 0: entries never expire
 	quant  bool  // int8 codes + scales instead of float32
-	annMin int   // entries from which an IVF index is kept; 0: never
-	nprobe int   // 0: default for the list count
+	sk     *sketcher
+	annMin int // entries from which an IVF index is kept; 0: never
+	nprobe int // 0: default for the list count
 
 	syncBuild bool   // tests: Add trains inline instead of in a goroutine
 	buildHook func() // tests: called by a build between its rounds, no lock held
@@ -80,7 +81,7 @@ type IndexOptions struct {
 
 // DefaultANNMinEntries is the index size from which searches go through
 // the IVF index rather than a full scan.
-const DefaultANNMinEntries = 20000
+const DefaultANNMinEntries = 4096
 
 // NewIndex returns an empty index for vectors of length dim. maxEntries
 // bounds its size (0: unbounded); entries older than ttl no longer match
@@ -96,6 +97,7 @@ func NewIndexWithOptions(dim, maxEntries int, ttl time.Duration, o IndexOptions)
 		max:     max(maxEntries, 0),
 		ttl:     max(int64(ttl), 0),
 		quant:   !o.Float32,
+		sk:      sketcherFor(max(dim, 1)),
 		annMin:  o.ANNMinEntries,
 		nprobe:  max(o.NProbe, 0),
 		byID:    map[uint64]int32{},
@@ -166,6 +168,15 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 // Search returns the live (not expired at now) entry most similar to vec
 // and its cosine; ok false when empty (or vec has the wrong length).
 func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32, ok bool) {
+	return ix.SearchAtLeast(vec, float32(math.Inf(-1)), now)
+}
+
+// SearchAtLeast is Search for a caller that only wants an entry scoring
+// minScore or more: entries whose sketch says they cannot come near
+// minScore are passed over without being scored (see sketch.go). The
+// entry returned, if any, is the best of those scored, with its exact
+// score, which may be under minScore (ok is then still true).
+func (ix *Index) SearchAtLeast(vec []float32, minScore float32, now time.Time) (id uint64, score float32, ok bool) {
 	if len(vec) != ix.dim || ix.dim == 0 {
 		return 0, 0, false
 	}
@@ -173,20 +184,25 @@ func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32,
 	if !(qn > 0) || math.IsInf(float64(qn), 0) {
 		return 0, 0, false
 	}
+	sb := scoreBufs.Get().(*searchBuf)
+	defer scoreBufs.Put(sb)
+	sq := &searchQuery{q: vec, out: &sb.out, hams: &sb.hams, cut: sketchCut(minScore)}
+	if sq.cut < sketchBits {
+		sq.sk = &sb.sk
+		ix.sk.sketch(sq.sk, vec)
+	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if len(ix.byID) == 0 {
 		return 0, 0, false
 	}
-	t := now.UnixNano()
-	out := scoreBufs.Get().(*scoreBuf)
-	defer scoreBufs.Put(out)
+	sq.now = now.UnixNano()
 	var e int32
 	var d float32
 	if ix.cent != nil {
-		e, d = ix.searchIVF(vec, t, out)
+		e, d = ix.searchIVF(sq)
 	} else {
-		e, d = ix.scan(vec, t, out)
+		e, d = ix.scan(sq)
 	}
 	if e < 0 {
 		return 0, 0, false
@@ -194,12 +210,22 @@ func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32,
 	return ix.ids[e], d / qn, true
 }
 
-// scan is the exact search: the best live entry in every bucket, -1 if
-// none.
-func (ix *Index) scan(q []float32, now int64, out *scoreBuf) (int32, float32) {
+// searchQuery is one search: the query, its sketch and cut (sk nil: no
+// cut), the time, and buffers for the kernels' results.
+type searchQuery struct {
+	q    []float32
+	sk   *sketch
+	cut  int
+	now  int64
+	out  *scoreBuf
+	hams *[scanChunk]int32
+}
+
+// scan searches every bucket: the best live entry, -1 if none.
+func (ix *Index) scan(sq *searchQuery) (int32, float32) {
 	best, be := float32(math.Inf(-1)), int32(-1)
 	for i := range ix.buckets {
-		best, be = ix.scanBucket(&ix.buckets[i], q, now, best, be, out)
+		best, be = ix.scanBucket(&ix.buckets[i], sq, best, be)
 	}
 	return be, best
 }
@@ -208,13 +234,25 @@ func (ix *Index) scan(q []float32, now int64, out *scoreBuf) (int32, float32) {
 const scanChunk = 128
 
 // scoreBuf holds a kernel call's scores. The kernels are called through
-// function variables, so a stack array would escape: buffers are pooled.
+// function variables, so a stack array would escape: buffers are pooled,
+// with room for a query's sketch.
 type scoreBuf = [scanChunk]float32
 
-var scoreBufs = sync.Pool{New: func() any { return new(scoreBuf) }}
+type searchBuf struct {
+	out  scoreBuf
+	hams [scanChunk]int32
+	sk   sketch
+}
 
-// scanBucket returns the better of (best, be) and bk's best live entry.
-func (ix *Index) scanBucket(bk *bucket, q []float32, now int64, best float32, be int32, out *scoreBuf) (float32, int32) {
+var scoreBufs = sync.Pool{New: func() any { return new(searchBuf) }}
+
+// scanBucket returns the better of (best, be) and bk's best live entry
+// (among those the sketch lets through, when the query has a cut).
+func (ix *Index) scanBucket(bk *bucket, sq *searchQuery, best float32, be int32) (float32, int32) {
+	if sq.sk != nil {
+		return ix.scanBucketSketch(bk, sq, best, be)
+	}
+	q, now, out := sq.q, sq.now, sq.out
 	dim, n := ix.dim, bk.len()
 	for base := 0; base < n; base += scanChunk {
 		m := min(scanChunk, n-base)
@@ -232,6 +270,32 @@ func (ix *Index) scanBucket(bk *bucket, q []float32, now int64, best float32, be
 				if d > best && ix.live(ents[i], now) {
 					best, be = d, ents[i]
 				}
+			}
+		}
+	}
+	return best, be
+}
+
+// scanBucketSketch is scanBucket scoring only the vectors whose sketch is
+// within the query's cut.
+func (ix *Index) scanBucketSketch(bk *bucket, sq *searchQuery, best float32, be int32) (float32, int32) {
+	dim, cut, hs := ix.dim, int32(sq.cut), sq.hams
+	for base := 0; base < len(bk.ents); base += scanChunk {
+		m := min(scanChunk, len(bk.ents)-base)
+		hammings(sq.sk, bk.sk[base*sketchWords:(base+m)*sketchWords], hs[:m])
+		for j, h := range hs[:m] {
+			if h > cut {
+				continue
+			}
+			i := base + j
+			var d float32
+			if ix.quant {
+				d = dotI8(sq.q, bk.codes[i*dim:]) * bk.scales[i]
+			} else {
+				d = dotF32(sq.q, bk.vecs[i*dim:])
+			}
+			if e := bk.ents[i]; d > best && ix.live(e, sq.now) {
+				best, be = d, e
 			}
 		}
 	}
@@ -421,10 +485,13 @@ type bucket struct {
 	codes  []int8    // quant: dim codes a vector
 	scales []float32 // quant
 	vecs   []float32 // !quant: dim floats a vector
+	skr    *sketcher
+	sk     []uint64 // sketchWords a vector: its sketch
 }
 
 func (ix *Index) newBucket(capacity int) bucket {
-	bk := bucket{dim: ix.dim, quant: ix.quant, ents: make([]int32, 0, capacity)}
+	bk := bucket{dim: ix.dim, quant: ix.quant, ents: make([]int32, 0, capacity), skr: ix.sk,
+		sk: make([]uint64, 0, capacity*sketchWords)}
 	if ix.quant {
 		bk.codes, bk.scales = make([]int8, 0, capacity*ix.dim), make([]float32, 0, capacity)
 	} else {
@@ -439,6 +506,7 @@ func (bk *bucket) len() int { return len(bk.ents) }
 func (bk *bucket) add(e int32, v []float32) {
 	n := len(bk.ents)
 	bk.ents = append(bk.ents, e)
+	bk.sk = slices.Grow(bk.sk, sketchWords)[:(n+1)*sketchWords]
 	if bk.quant {
 		bk.codes = slices.Grow(bk.codes, bk.dim)[:(n+1)*bk.dim]
 		bk.scales = append(bk.scales, 0)
@@ -452,7 +520,8 @@ func (bk *bucket) add(e int32, v []float32) {
 // (no requantisation).
 func (bk *bucket) addFrom(e int32, src *bucket, p int) {
 	bk.ents = append(bk.ents, e)
-	d := bk.dim
+	d, w := bk.dim, sketchWords
+	bk.sk = append(bk.sk, src.sk[p*w:(p+1)*w]...)
 	if bk.quant {
 		bk.codes = append(bk.codes, src.codes[p*d:(p+1)*d]...)
 		bk.scales = append(bk.scales, src.scales[p])
@@ -463,7 +532,8 @@ func (bk *bucket) addFrom(e int32, src *bucket, p int) {
 
 // set stores unit vector v at position p.
 func (bk *bucket) set(p int, v []float32) {
-	d := bk.dim
+	d, w := bk.dim, sketchWords
+	bk.skr.sketch((*sketch)(bk.sk[p*w:(p+1)*w]), v)
 	if bk.quant {
 		bk.scales[p] = quantizeI8(bk.codes[p*d:(p+1)*d], v)
 	} else {
@@ -485,11 +555,12 @@ func (bk *bucket) vecInto(dst []float32, p int) {
 // that vector's entry (-1 if p was last). A bucket left a quarter full
 // gives memory back.
 func (bk *bucket) remove(p int) (moved int32) {
-	last, d := len(bk.ents)-1, bk.dim
+	last, d, w := len(bk.ents)-1, bk.dim, sketchWords
 	moved = -1
 	if p != last {
 		moved = bk.ents[last]
 		bk.ents[p] = moved
+		copy(bk.sk[p*w:(p+1)*w], bk.sk[last*w:])
 		if bk.quant {
 			copy(bk.codes[p*d:(p+1)*d], bk.codes[last*d:])
 			bk.scales[p] = bk.scales[last]
@@ -497,7 +568,7 @@ func (bk *bucket) remove(p int) (moved int32) {
 			copy(bk.vecs[p*d:(p+1)*d], bk.vecs[last*d:])
 		}
 	}
-	bk.ents = bk.ents[:last]
+	bk.ents, bk.sk = bk.ents[:last], bk.sk[:last*w]
 	if bk.quant {
 		bk.codes, bk.scales = bk.codes[:last*d], bk.scales[:last]
 	} else {
@@ -506,6 +577,7 @@ func (bk *bucket) remove(p int) (moved int32) {
 	if c := cap(bk.ents); c > 32 && last < c/4 {
 		nc := 2 * last
 		bk.ents = append(make([]int32, 0, nc), bk.ents...)
+		bk.sk = append(make([]uint64, 0, nc*w), bk.sk...)
 		if bk.quant {
 			bk.codes = append(make([]int8, 0, nc*d), bk.codes...)
 			bk.scales = append(make([]float32, 0, nc), bk.scales...)
@@ -517,11 +589,11 @@ func (bk *bucket) remove(p int) (moved int32) {
 }
 
 func (bk *bucket) reset() {
-	bk.ents, bk.codes, bk.scales, bk.vecs = bk.ents[:0], bk.codes[:0], bk.scales[:0], bk.vecs[:0]
+	bk.ents, bk.codes, bk.scales, bk.vecs, bk.sk = bk.ents[:0], bk.codes[:0], bk.scales[:0], bk.vecs[:0], bk.sk[:0]
 }
 
 func (bk *bucket) bytes() int {
-	return 72 + 4*cap(bk.ents) + cap(bk.codes) + 4*cap(bk.scales) + 4*cap(bk.vecs)
+	return 104 + 4*cap(bk.ents) + cap(bk.codes) + 4*cap(bk.scales) + 4*cap(bk.vecs) + 8*cap(bk.sk)
 }
 
 // The age heap: entries ordered by (stamp, seq), oldest at the top.

@@ -110,7 +110,7 @@ func (ix *Index) trainNow() {
 func (ix *Index) exact(q []float32, now time.Time) (uint64, float32, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s, d := ix.scan(q, now.UnixNano(), new(scoreBuf))
+	s, d := ix.scan(&searchQuery{q: q, cut: sketchBits, now: now.UnixNano(), out: new(scoreBuf)})
 	if s < 0 {
 		return 0, 0, false
 	}
@@ -311,13 +311,14 @@ func TestIndexMemoryBytes(t *testing.T) {
 	const n, dim = 5000, 256
 	c := idxClustered(4, n, dim, 50)
 	for _, f32 := range []bool{false, true} {
-		ix := NewIndexWithOptions(dim, 0, 0, IndexOptions{Float32: f32})
+		ix := NewIndexWithOptions(dim, 0, 0, IndexOptions{Float32: f32, ANNMinEntries: -1})
 		empty := ix.MemoryBytes()
 		c.fill(ix, time.Unix(0, 0))
 		per := float64(ix.MemoryBytes()-empty) / n
-		lo, hi := float64(dim+60), float64(dim+60)*1.6
+		const other = 60 + 8*sketchWords // bookkeeping and the sketch
+		lo, hi := float64(dim+other), float64(dim+other)*1.6
 		if f32 {
-			lo, hi = float64(4*dim+60), float64(4*dim+60)*1.6
+			lo, hi = float64(4*dim+other), float64(4*dim+other)*1.6
 		}
 		if per < lo || per > hi {
 			t.Errorf("float32=%v: %.0f bytes/entry, want %.0f..%.0f", f32, per, lo, hi)

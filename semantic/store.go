@@ -57,8 +57,11 @@ func (s *Store) Config() StoreConfig {
 
 // Lookup returns the cached question in scope most similar to query, if it
 // reaches threshold and passes the guards (Veto); a match the guards
-// refuse is returned with its Vetoed guard and ok false. best is the best similarity seen, hit or not (0 when the scope
-// is empty), for the score histogram.
+// refuse is returned with its Vetoed guard and ok false. best is the best
+// similarity seen, hit or not, for the score histogram: the search scores
+// only the cached questions whose sketch puts them near the threshold or
+// above (Index.SearchAtLeast), so best is exact from well below the
+// threshold up, and 0 when the scope is empty or holds nothing near.
 func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, now time.Time) (m Match, best float32, ok bool) {
 	s.mu.Lock()
 	ix := s.scopes[scope]
@@ -67,7 +70,7 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 	if ix == nil || len(vec) != dim {
 		return Match{}, 0, false
 	}
-	id, score, found := ix.Search(vec, now)
+	id, score, found := ix.SearchAtLeast(vec, threshold, now)
 	if !found {
 		return Match{}, 0, false
 	}
