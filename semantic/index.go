@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"time"
 )
 
 // Index holds the unit vectors of one scope's cached queries.
@@ -14,10 +13,14 @@ import (
 // while the search is exact, one per IVF list once the index is large, so
 // a search always scans contiguous memory. Removal moves a bucket's last
 // vector into the hole. Each entry has a number, stable while it lives
-// (numbers of removed entries are reused), that holds its id, time and
-// bucket position; an id→entry map finds it, and a min-heap on the time it
-// was added finds the oldest entry (for eviction) and the expired ones (for
-// Sweep) without a scan.
+// (numbers of removed entries are reused), that holds its id and bucket
+// position; an id→entry map finds it. The index knows nothing of time:
+// its owner (Store) decides which entries expire or are evicted, and
+// removes them.
+//
+// Each vector also has a sketch (sketch.go) that lets SearchAtLeast pass
+// over the vectors that cannot come near its minimum score for a
+// nanosecond or two each.
 //
 // Search is exact (a brute-force scan, AVX2 where the CPU has it) until the
 // index reaches IndexOptions.ANNMinEntries; from there an IVF index (k-means
@@ -29,9 +32,7 @@ import (
 // An Index is safe for concurrent use.
 type Index struct {
 	dim    int
-	max    int   // 0: unbounded
-	ttl    int64 // nanoseconds; 0: entries never expire
-	quant  bool  // int8 codes + scales instead of float32
+	quant  bool // int8 codes + scales instead of float32
 	sk     *sketcher
 	annMin int // entries from which an IVF index is kept; 0: never
 	nprobe int // 0: default for the list count
@@ -45,14 +46,11 @@ type Index struct {
 
 	// Per entry number.
 	ids      []uint64
-	stamps   []int64  // UnixNano of the Add
 	seqs     []uint64 // Add order, unique per Add (a replaced vector gets a new one); 0: free
-	hpos     []int32  // position in heap
 	bucketOf []int32
 	posOf    []int32 // position in its bucket
 	free     []int32 // free entry numbers
 
-	heap    []int32 // entries, min-heap on (stamp, seq)
 	nextSeq uint64
 	scratch []float32
 
@@ -83,19 +81,15 @@ type IndexOptions struct {
 // the IVF index rather than a full scan.
 const DefaultANNMinEntries = 4096
 
-// NewIndex returns an empty index for vectors of length dim. maxEntries
-// bounds its size (0: unbounded); entries older than ttl no longer match
-// (0: they never expire).
-func NewIndex(dim, maxEntries int, ttl time.Duration) *Index {
-	return NewIndexWithOptions(dim, maxEntries, ttl, IndexOptions{})
+// NewIndex returns an empty index for vectors of length dim.
+func NewIndex(dim int) *Index {
+	return NewIndexWithOptions(dim, IndexOptions{})
 }
 
 // NewIndexWithOptions is NewIndex with tuning.
-func NewIndexWithOptions(dim, maxEntries int, ttl time.Duration, o IndexOptions) *Index {
+func NewIndexWithOptions(dim int, o IndexOptions) *Index {
 	ix := &Index{
 		dim:     max(dim, 0),
-		max:     max(maxEntries, 0),
-		ttl:     max(int64(ttl), 0),
 		quant:   !o.Float32,
 		sk:      sketcherFor(max(dim, 1)),
 		annMin:  o.ANNMinEntries,
@@ -113,10 +107,9 @@ func NewIndexWithOptions(dim, maxEntries int, ttl time.Duration, o IndexOptions)
 	return ix
 }
 
-// Add inserts (or replaces) id's vector, stamped now; when full it evicts
-// the oldest entry. The vector is normalised; one of the wrong length, zero
-// or not finite is ignored.
-func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
+// Add inserts (or replaces) id's vector. The vector is normalised; one of
+// the wrong length, zero or not finite is ignored.
+func (ix *Index) Add(id uint64, vec []float32) {
 	if len(vec) != ix.dim || ix.dim == 0 {
 		return
 	}
@@ -127,11 +120,10 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 	}
 	unit := ix.scratch
 	ix.nextSeq++
-	stamp, seq := now.UnixNano(), ix.nextSeq
+	seq := ix.nextSeq
 	target := ix.bucketFor(unit)
 	if e, ok := ix.byID[id]; ok {
-		ix.stamps[e], ix.seqs[e] = stamp, seq
-		ix.heapFix(int(ix.hpos[e]))
+		ix.seqs[e] = seq
 		if ix.bucketOf[e] == target {
 			ix.buckets[target].set(int(ix.posOf[e]), unit)
 		} else {
@@ -140,16 +132,10 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 		}
 		ix.markDirty(e)
 	} else {
-		if ix.max > 0 && len(ix.byID) >= ix.max {
-			ix.removeEntry(ix.heap[0])
-		}
 		e := ix.newEntry()
-		ix.ids[e], ix.stamps[e], ix.seqs[e] = id, stamp, seq
+		ix.ids[e], ix.seqs[e] = id, seq
 		ix.byID[id] = e
 		ix.mapPeak = max(ix.mapPeak, len(ix.byID))
-		ix.hpos[e] = int32(len(ix.heap))
-		ix.heap = append(ix.heap, e)
-		ix.heapUp(len(ix.heap) - 1)
 		ix.file(e, target, unit)
 		ix.markDirty(e)
 	}
@@ -165,10 +151,10 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 	}
 }
 
-// Search returns the live (not expired at now) entry most similar to vec
-// and its cosine; ok false when empty (or vec has the wrong length).
-func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32, ok bool) {
-	return ix.SearchAtLeast(vec, float32(math.Inf(-1)), now)
+// Search returns the entry most similar to vec and its cosine; ok false
+// when empty (or vec has the wrong length).
+func (ix *Index) Search(vec []float32) (id uint64, score float32, ok bool) {
+	return ix.SearchAtLeast(vec, float32(math.Inf(-1)))
 }
 
 // SearchAtLeast is Search for a caller that only wants an entry scoring
@@ -176,7 +162,7 @@ func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32,
 // minScore are passed over without being scored (see sketch.go). The
 // entry returned, if any, is the best of those scored, with its exact
 // score, which may be under minScore (ok is then still true).
-func (ix *Index) SearchAtLeast(vec []float32, minScore float32, now time.Time) (id uint64, score float32, ok bool) {
+func (ix *Index) SearchAtLeast(vec []float32, minScore float32) (id uint64, score float32, ok bool) {
 	if len(vec) != ix.dim || ix.dim == 0 {
 		return 0, 0, false
 	}
@@ -196,7 +182,6 @@ func (ix *Index) SearchAtLeast(vec []float32, minScore float32, now time.Time) (
 	if len(ix.byID) == 0 {
 		return 0, 0, false
 	}
-	sq.now = now.UnixNano()
 	var e int32
 	var d float32
 	if ix.cent != nil {
@@ -211,17 +196,16 @@ func (ix *Index) SearchAtLeast(vec []float32, minScore float32, now time.Time) (
 }
 
 // searchQuery is one search: the query, its sketch and cut (sk nil: no
-// cut), the time, and buffers for the kernels' results.
+// cut), and buffers for the kernels' results.
 type searchQuery struct {
 	q    []float32
 	sk   *sketch
 	cut  int
-	now  int64
 	out  *scoreBuf
 	hams *[scanChunk]int32
 }
 
-// scan searches every bucket: the best live entry, -1 if none.
+// scan searches every bucket: the best entry, -1 if none.
 func (ix *Index) scan(sq *searchQuery) (int32, float32) {
 	best, be := float32(math.Inf(-1)), int32(-1)
 	for i := range ix.buckets {
@@ -246,13 +230,13 @@ type searchBuf struct {
 
 var scoreBufs = sync.Pool{New: func() any { return new(searchBuf) }}
 
-// scanBucket returns the better of (best, be) and bk's best live entry
-// (among those the sketch lets through, when the query has a cut).
+// scanBucket returns the better of (best, be) and bk's best entry (among
+// those the sketch lets through, when the query has a cut).
 func (ix *Index) scanBucket(bk *bucket, sq *searchQuery, best float32, be int32) (float32, int32) {
 	if sq.sk != nil {
 		return ix.scanBucketSketch(bk, sq, best, be)
 	}
-	q, now, out := sq.q, sq.now, sq.out
+	q, out := sq.q, sq.out
 	dim, n := ix.dim, bk.len()
 	for base := 0; base < n; base += scanChunk {
 		m := min(scanChunk, n-base)
@@ -260,14 +244,14 @@ func (ix *Index) scanBucket(bk *bucket, sq *searchQuery, best float32, be int32)
 		if ix.quant {
 			dotsI8(q, bk.codes[base*dim:(base+m)*dim], out[:m])
 			for i, s := range bk.scales[base : base+m] {
-				if d := out[i] * s; d > best && ix.live(ents[i], now) {
+				if d := out[i] * s; d > best {
 					best, be = d, ents[i]
 				}
 			}
 		} else {
 			dotsF32(q, bk.vecs[base*dim:(base+m)*dim], out[:m])
 			for i, d := range out[:m] {
-				if d > best && ix.live(ents[i], now) {
+				if d > best {
 					best, be = d, ents[i]
 				}
 			}
@@ -294,16 +278,12 @@ func (ix *Index) scanBucketSketch(bk *bucket, sq *searchQuery, best float32, be 
 			} else {
 				d = dotF32(sq.q, bk.vecs[i*dim:])
 			}
-			if e := bk.ents[i]; d > best && ix.live(e, sq.now) {
-				best, be = d, e
+			if d > best {
+				best, be = d, bk.ents[i]
 			}
 		}
 	}
 	return best, be
-}
-
-func (ix *Index) live(e int32, now int64) bool {
-	return ix.ttl == 0 || now-ix.stamps[e] < ix.ttl
 }
 
 // Remove drops id's entry and reports whether there was one.
@@ -319,31 +299,11 @@ func (ix *Index) Remove(id uint64) bool {
 	return true
 }
 
-// Len returns the number of entries: live ones and expired ones not yet
-// swept.
+// Len returns the number of entries.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	return len(ix.byID)
-}
-
-// Sweep drops the entries expired at now and returns how many.
-func (ix *Index) Sweep(now time.Time) int {
-	if ix.ttl == 0 {
-		return 0
-	}
-	t := now.UnixNano()
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	n := 0
-	for len(ix.heap) > 0 && !ix.live(ix.heap[0], t) {
-		ix.removeEntry(ix.heap[0])
-		n++
-	}
-	if n > 0 {
-		ix.afterShrink()
-	}
-	return n
 }
 
 // Bytes of bookkeeping per map entry (Go's swiss tables: 8-byte key,
@@ -359,8 +319,7 @@ func (ix *Index) MemoryBytes() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	b := indexBytes + ix.mapPeak*mapEntryBytes + 4*cap(ix.scratch) + 4*cap(ix.cent)
-	b += 8*cap(ix.ids) + 8*cap(ix.stamps) + 8*cap(ix.seqs) + 4*cap(ix.hpos) +
-		4*cap(ix.bucketOf) + 4*cap(ix.posOf) + 4*cap(ix.free) + 4*cap(ix.heap)
+	b += 8*cap(ix.ids) + 8*cap(ix.seqs) + 4*cap(ix.bucketOf) + 4*cap(ix.posOf) + 4*cap(ix.free)
 	for i := range ix.buckets {
 		b += ix.buckets[i].bytes()
 	}
@@ -379,9 +338,7 @@ func (ix *Index) newEntry() int32 {
 		return e
 	}
 	ix.ids = append(ix.ids, 0)
-	ix.stamps = append(ix.stamps, 0)
 	ix.seqs = append(ix.seqs, 0)
-	ix.hpos = append(ix.hpos, 0)
 	ix.bucketOf = append(ix.bucketOf, 0)
 	ix.posOf = append(ix.posOf, 0)
 	return int32(len(ix.ids) - 1)
@@ -389,7 +346,6 @@ func (ix *Index) newEntry() int32 {
 
 // removeEntry drops entry e.
 func (ix *Index) removeEntry(e int32) {
-	ix.heapRemove(int(ix.hpos[e]))
 	ix.unfile(e)
 	delete(ix.byID, ix.ids[e])
 	ix.seqs[e] = 0
@@ -452,29 +408,22 @@ func (ix *Index) dropIVF() {
 func (ix *Index) compactEntries() {
 	n := len(ix.byID)
 	c := max(2*n, 16)
-	renum := make([]int32, len(ix.ids))
-	ids, stamps, seqs := make([]uint64, n, c), make([]int64, n, c), make([]uint64, n, c)
-	hpos, bucketOf, posOf := make([]int32, n, c), make([]int32, n, c), make([]int32, n, c)
+	ids, seqs := make([]uint64, n, c), make([]uint64, n, c)
+	bucketOf, posOf := make([]int32, n, c), make([]int32, n, c)
 	byID := make(map[uint64]int32, n)
 	k := int32(0)
 	for b := range ix.buckets {
 		bk := &ix.buckets[b]
 		for p, e := range bk.ents {
-			renum[e] = k
-			ids[k], stamps[k], seqs[k] = ix.ids[e], ix.stamps[e], ix.seqs[e]
+			ids[k], seqs[k] = ix.ids[e], ix.seqs[e]
 			bucketOf[k], posOf[k] = int32(b), int32(p)
 			byID[ids[k]] = k
 			bk.ents[p] = k
 			k++
 		}
 	}
-	heap := make([]int32, n, c)
-	for j, e := range ix.heap {
-		heap[j] = renum[e]
-		hpos[renum[e]] = int32(j)
-	}
-	ix.ids, ix.stamps, ix.seqs, ix.hpos, ix.bucketOf, ix.posOf = ids, stamps, seqs, hpos, bucketOf, posOf
-	ix.heap, ix.free, ix.byID, ix.mapPeak = heap, nil, byID, n
+	ix.ids, ix.seqs, ix.bucketOf, ix.posOf = ids, seqs, bucketOf, posOf
+	ix.free, ix.byID, ix.mapPeak = nil, byID, n
 }
 
 // bucket holds vectors contiguously with their entry numbers.
@@ -594,68 +543,4 @@ func (bk *bucket) reset() {
 
 func (bk *bucket) bytes() int {
 	return 104 + 4*cap(bk.ents) + cap(bk.codes) + 4*cap(bk.scales) + 4*cap(bk.vecs) + 8*cap(bk.sk)
-}
-
-// The age heap: entries ordered by (stamp, seq), oldest at the top.
-
-func (ix *Index) older(a, b int32) bool {
-	if ix.stamps[a] != ix.stamps[b] {
-		return ix.stamps[a] < ix.stamps[b]
-	}
-	return ix.seqs[a] < ix.seqs[b]
-}
-
-func (ix *Index) heapSwap(i, j int) {
-	h := ix.heap
-	h[i], h[j] = h[j], h[i]
-	ix.hpos[h[i]] = int32(i)
-	ix.hpos[h[j]] = int32(j)
-}
-
-func (ix *Index) heapUp(j int) {
-	for j > 0 {
-		p := (j - 1) / 2
-		if !ix.older(ix.heap[j], ix.heap[p]) {
-			break
-		}
-		ix.heapSwap(j, p)
-		j = p
-	}
-}
-
-func (ix *Index) heapDown(j int) bool {
-	j0, n := j, len(ix.heap)
-	for {
-		l := 2*j + 1
-		if l >= n {
-			break
-		}
-		c := l
-		if r := l + 1; r < n && ix.older(ix.heap[r], ix.heap[l]) {
-			c = r
-		}
-		if !ix.older(ix.heap[c], ix.heap[j]) {
-			break
-		}
-		ix.heapSwap(j, c)
-		j = c
-	}
-	return j > j0
-}
-
-func (ix *Index) heapFix(j int) {
-	if !ix.heapDown(j) {
-		ix.heapUp(j)
-	}
-}
-
-func (ix *Index) heapRemove(j int) {
-	last := len(ix.heap) - 1
-	if j != last {
-		ix.heapSwap(j, last)
-	}
-	ix.heap = ix.heap[:last]
-	if j != last {
-		ix.heapFix(j)
-	}
 }

@@ -98,7 +98,7 @@ func (ix *Index) bucketFor(u []float32) int32 {
 	return nearestCentroid(ix.cent, ix.dim, u)
 }
 
-// searchIVF is the approximate search: the best live entry in the buckets
+// searchIVF is the approximate search: the best entry in the buckets
 // of the nprobe centroids nearest q, -1 if none.
 func (ix *Index) searchIVF(sq *searchQuery) (int32, float32) {
 	q, out := sq.q, sq.out
@@ -131,7 +131,7 @@ func (ix *Index) searchIVF(sq *searchQuery) (int32, float32) {
 	for _, l := range topL[:k] {
 		best, be = ix.scanBucket(&ix.buckets[l], sq, best, be)
 	}
-	if be < 0 && sq.sk == nil { // every entry probed has expired: look further
+	if be < 0 && sq.sk == nil { // the lists probed are empty: look further
 		return ix.scan(sq)
 	}
 	return be, best

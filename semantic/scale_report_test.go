@@ -85,7 +85,6 @@ func TestScaleReport(t *testing.T) {
 	t.Logf("qqp: %d duplicate pairs, %d other questions", len(s.dupA), len(s.others))
 	l := NewLocal(0)
 	const th = DefaultLocalThreshold
-	now := time.Unix(60, 0)
 	for _, n := range []int{1000, 10_000, 30_000, 100_000} {
 		// Half the entries the a side of duplicates (queried by b), half others.
 		nd := min(n/2, len(s.dupA))
@@ -108,21 +107,21 @@ func TestScaleReport(t *testing.T) {
 			qv[i] = l.EmbedOne(q)
 		}
 		for _, cfg := range scaleConfigs() {
-			ix := NewIndexWithOptions(l.Dim(), 0, time.Hour, cfg.o)
+			ix := NewIndexWithOptions(l.Dim(), cfg.o)
 			ix.syncBuild = true
 			for i, q := range stored {
-				ix.Add(uint64(i+1), l.EmbedOne(q), time.Unix(0, 0))
+				ix.Add(uint64(i+1), l.EmbedOne(q))
 			}
 			ix.trainNow()
 			search := func(q []float32) (uint64, float32, bool) {
 				if cfg.sketch {
-					return ix.SearchAtLeast(q, th, now)
+					return ix.SearchAtLeast(q, th)
 				}
-				return ix.Search(q, now)
+				return ix.Search(q)
 			}
 			var truth, found, same int
 			for _, q := range qv {
-				eid, es, _ := ix.exact(q, now)
+				eid, es, _ := ix.exact(q)
 				id, sc, _ := search(q)
 				if es >= th {
 					truth++
@@ -186,10 +185,10 @@ func BenchmarkSearchQuora(b *testing.B) {
 	}
 	l := NewLocal(0)
 	for _, ann := range []int{-1, 0} {
-		ix := NewIndexWithOptions(384, 0, 0, IndexOptions{ANNMinEntries: ann})
+		ix := NewIndexWithOptions(384, IndexOptions{ANNMinEntries: ann})
 		ix.syncBuild = true
 		for i := range 30000 {
-			ix.Add(uint64(i+1), l.EmbedOne(s.others[i]), time.Unix(0, 0))
+			ix.Add(uint64(i+1), l.EmbedOne(s.others[i]))
 		}
 		qs := make([][]float32, 100)
 		for i := range qs {
@@ -200,7 +199,7 @@ func BenchmarkSearchQuora(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			c0 := threadCPU()
 			for i := range b.N {
-				ix.SearchAtLeast(qs[i%len(qs)], DefaultLocalThreshold, time.Unix(0, 0))
+				ix.SearchAtLeast(qs[i%len(qs)], DefaultLocalThreshold)
 			}
 			b.ReportMetric(float64(threadCPU()-c0)/float64(b.N), "cpu-ns/op")
 		})

@@ -5,7 +5,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 // A pair at the threshold is within the cut: over 108,000 random pairs of
@@ -99,11 +98,10 @@ func TestHammingKernels(t *testing.T) {
 func TestSearchAtLeastMatchesExact(t *testing.T) {
 	const dim, n, minScore = 128, 6000, 0.8
 	c := idxClustered(11, n, dim, 200)
-	now := time.Unix(60, 0)
 	for _, ann := range []int{-1, 2000} {
-		ix := NewIndexWithOptions(dim, 0, 0, IndexOptions{ANNMinEntries: ann})
+		ix := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: ann})
 		ix.syncBuild = true
-		c.fill(ix, time.Unix(0, 0))
+		c.fill(ix)
 		ix.trainNow()
 		if ann > 0 && ix.cent == nil {
 			t.Fatal("no IVF index")
@@ -111,8 +109,8 @@ func TestSearchAtLeastMatchesExact(t *testing.T) {
 		qs, _ := c.queries(5, 2000)
 		var truth, found int
 		for _, q := range qs {
-			eid, es, _ := ix.exact(q, now)
-			id, s, ok := ix.SearchAtLeast(q, minScore, now)
+			eid, es, _ := ix.exact(q)
+			id, s, ok := ix.SearchAtLeast(q, minScore)
 			if ok {
 				if want := Dot(q, ix.vector(id)) / vecNorm(q); math.Abs(float64(s-want)) > 0.01 {
 					t.Fatalf("score %v for entry %d, whose vector scores %v", s, id, want)
