@@ -71,7 +71,8 @@ var qqpOnce = sync.OnceValues(func() (*qqpSet, error) {
 // CPU time, so that a loaded machine's other work does not count), for
 // the index as it was (IVF from 20k entries, every vector scored), flat
 // with the sketch, and as it is. Only with RAGPROXY_SCALE_REPORT=1 (the
-// data: RAGPROXY_QQP, default ../shared/data beside the project).
+// data: ../shared/data beside the project, or the absolute path in
+// RAGPROXY_QQP).
 //
 //	RAGPROXY_SCALE_REPORT=1 go test -run TestScaleReport -v -timeout 30m ./semantic
 func TestScaleReport(t *testing.T) {

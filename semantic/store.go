@@ -10,7 +10,7 @@ import (
 type StoreConfig struct {
 	Dim        int           // vector length; 0 takes the length of the first vector added
 	MaxEntries int           // bound over all scopes; the oldest entries go first
-	TTL        time.Duration // how long an entry can match
+	TTL        time.Duration // how long an entry can match; 0: no expiry
 }
 
 // Match is a cached question close enough to a new one.
