@@ -481,7 +481,7 @@ func (b *bench) target(scenario string) (target, error) {
 		return target{url: url, body: sameBody, header: rateLimitHeader}, nil
 	}
 	if scenario == "pipeline-miss" {
-		return target{url: b.pipelineURL, body: distinctBody, header: rateLimitHeader, wantCache: "MISS"}, nil
+		return target{url: b.pipelineURL, body: realDistinctBody, header: rateLimitHeader, wantCache: "MISS"}, nil
 	}
 	return target{}, fmt.Errorf("unknown scenario %q (have %s; and on request %s)", scenario, strings.Join(scenarioNames, ", "), strings.Join(requestedScenarios, ", "))
 }

@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"sync"
-	"time"
 )
 
 // Index holds the unit vectors of one scope's cached queries.
@@ -14,10 +13,14 @@ import (
 // while the search is exact, one per IVF list once the index is large, so
 // a search always scans contiguous memory. Removal moves a bucket's last
 // vector into the hole. Each entry has a number, stable while it lives
-// (numbers of removed entries are reused), that holds its id, time and
-// bucket position; an id→entry map finds it, and a min-heap on the time it
-// was added finds the oldest entry (for eviction) and the expired ones (for
-// Sweep) without a scan.
+// (numbers of removed entries are reused), that holds its id and bucket
+// position; an id→entry map finds it. The index knows nothing of time:
+// its owner (Store) decides which entries expire or are evicted, and
+// removes them.
+//
+// Each vector also has a sketch (sketch.go) that lets SearchAtLeast pass
+// over the vectors that cannot come near its minimum score for a
+// nanosecond or two each.
 //
 // Search is exact (a brute-force scan, AVX2 where the CPU has it) until the
 // index reaches IndexOptions.ANNMinEntries; from there an IVF index (k-means
@@ -29,11 +32,10 @@ import (
 // An Index is safe for concurrent use.
 type Index struct {
 	dim    int
-	max    int   // 0: unbounded
-	ttl    int64 // nanoseconds; 0: entries never expire
-	quant  bool  // int8 codes + scales instead of float32
-	annMin int   // entries from which an IVF index is kept; 0: never
-	nprobe int   // 0: default for the list count
+	quant  bool // int8 codes + scales instead of float32
+	sk     *sketcher
+	annMin int // entries from which an IVF index is kept; 0: never
+	nprobe int // 0: default for the list count
 
 	syncBuild bool   // tests: Add trains inline instead of in a goroutine
 	buildHook func() // tests: called by a build between its rounds, no lock held
@@ -44,14 +46,11 @@ type Index struct {
 
 	// Per entry number.
 	ids      []uint64
-	stamps   []int64  // UnixNano of the Add
 	seqs     []uint64 // Add order, unique per Add (a replaced vector gets a new one); 0: free
-	hpos     []int32  // position in heap
 	bucketOf []int32
 	posOf    []int32 // position in its bucket
 	free     []int32 // free entry numbers
 
-	heap    []int32 // entries, min-heap on (stamp, seq)
 	nextSeq uint64
 	scratch []float32
 
@@ -80,22 +79,19 @@ type IndexOptions struct {
 
 // DefaultANNMinEntries is the index size from which searches go through
 // the IVF index rather than a full scan.
-const DefaultANNMinEntries = 20000
+const DefaultANNMinEntries = 4096
 
-// NewIndex returns an empty index for vectors of length dim. maxEntries
-// bounds its size (0: unbounded); entries older than ttl no longer match
-// (0: they never expire).
-func NewIndex(dim, maxEntries int, ttl time.Duration) *Index {
-	return NewIndexWithOptions(dim, maxEntries, ttl, IndexOptions{})
+// NewIndex returns an empty index for vectors of length dim.
+func NewIndex(dim int) *Index {
+	return NewIndexWithOptions(dim, IndexOptions{})
 }
 
 // NewIndexWithOptions is NewIndex with tuning.
-func NewIndexWithOptions(dim, maxEntries int, ttl time.Duration, o IndexOptions) *Index {
+func NewIndexWithOptions(dim int, o IndexOptions) *Index {
 	ix := &Index{
 		dim:     max(dim, 0),
-		max:     max(maxEntries, 0),
-		ttl:     max(int64(ttl), 0),
 		quant:   !o.Float32,
+		sk:      sketcherFor(max(dim, 1)),
 		annMin:  o.ANNMinEntries,
 		nprobe:  max(o.NProbe, 0),
 		byID:    map[uint64]int32{},
@@ -111,10 +107,9 @@ func NewIndexWithOptions(dim, maxEntries int, ttl time.Duration, o IndexOptions)
 	return ix
 }
 
-// Add inserts (or replaces) id's vector, stamped now; when full it evicts
-// the oldest entry. The vector is normalised; one of the wrong length, zero
-// or not finite is ignored.
-func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
+// Add inserts (or replaces) id's vector. The vector is normalised; one of
+// the wrong length, zero or not finite is ignored.
+func (ix *Index) Add(id uint64, vec []float32) {
 	if len(vec) != ix.dim || ix.dim == 0 {
 		return
 	}
@@ -125,11 +120,10 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 	}
 	unit := ix.scratch
 	ix.nextSeq++
-	stamp, seq := now.UnixNano(), ix.nextSeq
+	seq := ix.nextSeq
 	target := ix.bucketFor(unit)
 	if e, ok := ix.byID[id]; ok {
-		ix.stamps[e], ix.seqs[e] = stamp, seq
-		ix.heapFix(int(ix.hpos[e]))
+		ix.seqs[e] = seq
 		if ix.bucketOf[e] == target {
 			ix.buckets[target].set(int(ix.posOf[e]), unit)
 		} else {
@@ -138,16 +132,10 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 		}
 		ix.markDirty(e)
 	} else {
-		if ix.max > 0 && len(ix.byID) >= ix.max {
-			ix.removeEntry(ix.heap[0])
-		}
 		e := ix.newEntry()
-		ix.ids[e], ix.stamps[e], ix.seqs[e] = id, stamp, seq
+		ix.ids[e], ix.seqs[e] = id, seq
 		ix.byID[id] = e
 		ix.mapPeak = max(ix.mapPeak, len(ix.byID))
-		ix.hpos[e] = int32(len(ix.heap))
-		ix.heap = append(ix.heap, e)
-		ix.heapUp(len(ix.heap) - 1)
 		ix.file(e, target, unit)
 		ix.markDirty(e)
 	}
@@ -163,9 +151,18 @@ func (ix *Index) Add(id uint64, vec []float32, now time.Time) {
 	}
 }
 
-// Search returns the live (not expired at now) entry most similar to vec
-// and its cosine; ok false when empty (or vec has the wrong length).
-func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32, ok bool) {
+// Search returns the entry most similar to vec and its cosine; ok false
+// when empty (or vec has the wrong length).
+func (ix *Index) Search(vec []float32) (id uint64, score float32, ok bool) {
+	return ix.SearchAtLeast(vec, float32(math.Inf(-1)))
+}
+
+// SearchAtLeast is Search for a caller that only wants an entry scoring
+// minScore or more: entries whose sketch says they cannot come near
+// minScore are passed over without being scored (see sketch.go). The
+// entry returned, if any, is the best of those scored, with its exact
+// score, which may be under minScore (ok is then still true).
+func (ix *Index) SearchAtLeast(vec []float32, minScore float32) (id uint64, score float32, ok bool) {
 	if len(vec) != ix.dim || ix.dim == 0 {
 		return 0, 0, false
 	}
@@ -173,20 +170,24 @@ func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32,
 	if !(qn > 0) || math.IsInf(float64(qn), 0) {
 		return 0, 0, false
 	}
+	sb := scoreBufs.Get().(*searchBuf)
+	defer scoreBufs.Put(sb)
+	sq := &searchQuery{q: vec, out: &sb.out, hams: &sb.hams, cut: sketchCut(minScore)}
+	if sq.cut < sketchBits {
+		sq.sk = &sb.sk
+		ix.sk.sketch(sq.sk, vec)
+	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if len(ix.byID) == 0 {
 		return 0, 0, false
 	}
-	t := now.UnixNano()
-	out := scoreBufs.Get().(*scoreBuf)
-	defer scoreBufs.Put(out)
 	var e int32
 	var d float32
 	if ix.cent != nil {
-		e, d = ix.searchIVF(vec, t, out)
+		e, d = ix.searchIVF(sq)
 	} else {
-		e, d = ix.scan(vec, t, out)
+		e, d = ix.scan(sq)
 	}
 	if e < 0 {
 		return 0, 0, false
@@ -194,12 +195,21 @@ func (ix *Index) Search(vec []float32, now time.Time) (id uint64, score float32,
 	return ix.ids[e], d / qn, true
 }
 
-// scan is the exact search: the best live entry in every bucket, -1 if
-// none.
-func (ix *Index) scan(q []float32, now int64, out *scoreBuf) (int32, float32) {
+// searchQuery is one search: the query, its sketch and cut (sk nil: no
+// cut), and buffers for the kernels' results.
+type searchQuery struct {
+	q    []float32
+	sk   *sketch
+	cut  int
+	out  *scoreBuf
+	hams *[scanChunk]int32
+}
+
+// scan searches every bucket: the best entry, -1 if none.
+func (ix *Index) scan(sq *searchQuery) (int32, float32) {
 	best, be := float32(math.Inf(-1)), int32(-1)
 	for i := range ix.buckets {
-		best, be = ix.scanBucket(&ix.buckets[i], q, now, best, be, out)
+		best, be = ix.scanBucket(&ix.buckets[i], sq, best, be)
 	}
 	return be, best
 }
@@ -208,13 +218,25 @@ func (ix *Index) scan(q []float32, now int64, out *scoreBuf) (int32, float32) {
 const scanChunk = 128
 
 // scoreBuf holds a kernel call's scores. The kernels are called through
-// function variables, so a stack array would escape: buffers are pooled.
+// function variables, so a stack array would escape: buffers are pooled,
+// with room for a query's sketch.
 type scoreBuf = [scanChunk]float32
 
-var scoreBufs = sync.Pool{New: func() any { return new(scoreBuf) }}
+type searchBuf struct {
+	out  scoreBuf
+	hams [scanChunk]int32
+	sk   sketch
+}
 
-// scanBucket returns the better of (best, be) and bk's best live entry.
-func (ix *Index) scanBucket(bk *bucket, q []float32, now int64, best float32, be int32, out *scoreBuf) (float32, int32) {
+var scoreBufs = sync.Pool{New: func() any { return new(searchBuf) }}
+
+// scanBucket returns the better of (best, be) and bk's best entry (among
+// those the sketch lets through, when the query has a cut).
+func (ix *Index) scanBucket(bk *bucket, sq *searchQuery, best float32, be int32) (float32, int32) {
+	if sq.sk != nil {
+		return ix.scanBucketSketch(bk, sq, best, be)
+	}
+	q, out := sq.q, sq.out
 	dim, n := ix.dim, bk.len()
 	for base := 0; base < n; base += scanChunk {
 		m := min(scanChunk, n-base)
@@ -222,14 +244,14 @@ func (ix *Index) scanBucket(bk *bucket, q []float32, now int64, best float32, be
 		if ix.quant {
 			dotsI8(q, bk.codes[base*dim:(base+m)*dim], out[:m])
 			for i, s := range bk.scales[base : base+m] {
-				if d := out[i] * s; d > best && ix.live(ents[i], now) {
+				if d := out[i] * s; d > best {
 					best, be = d, ents[i]
 				}
 			}
 		} else {
 			dotsF32(q, bk.vecs[base*dim:(base+m)*dim], out[:m])
 			for i, d := range out[:m] {
-				if d > best && ix.live(ents[i], now) {
+				if d > best {
 					best, be = d, ents[i]
 				}
 			}
@@ -238,8 +260,30 @@ func (ix *Index) scanBucket(bk *bucket, q []float32, now int64, best float32, be
 	return best, be
 }
 
-func (ix *Index) live(e int32, now int64) bool {
-	return ix.ttl == 0 || now-ix.stamps[e] < ix.ttl
+// scanBucketSketch is scanBucket scoring only the vectors whose sketch is
+// within the query's cut.
+func (ix *Index) scanBucketSketch(bk *bucket, sq *searchQuery, best float32, be int32) (float32, int32) {
+	dim, cut, hs := ix.dim, int32(sq.cut), sq.hams
+	for base := 0; base < len(bk.ents); base += scanChunk {
+		m := min(scanChunk, len(bk.ents)-base)
+		hammings(sq.sk, bk.sk[base*sketchWords:(base+m)*sketchWords], hs[:m])
+		for j, h := range hs[:m] {
+			if h > cut {
+				continue
+			}
+			i := base + j
+			var d float32
+			if ix.quant {
+				d = dotI8(sq.q, bk.codes[i*dim:]) * bk.scales[i]
+			} else {
+				d = dotF32(sq.q, bk.vecs[i*dim:])
+			}
+			if d > best {
+				best, be = d, bk.ents[i]
+			}
+		}
+	}
+	return best, be
 }
 
 // Remove drops id's entry and reports whether there was one.
@@ -255,31 +299,11 @@ func (ix *Index) Remove(id uint64) bool {
 	return true
 }
 
-// Len returns the number of entries: live ones and expired ones not yet
-// swept.
+// Len returns the number of entries.
 func (ix *Index) Len() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	return len(ix.byID)
-}
-
-// Sweep drops the entries expired at now and returns how many.
-func (ix *Index) Sweep(now time.Time) int {
-	if ix.ttl == 0 {
-		return 0
-	}
-	t := now.UnixNano()
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	n := 0
-	for len(ix.heap) > 0 && !ix.live(ix.heap[0], t) {
-		ix.removeEntry(ix.heap[0])
-		n++
-	}
-	if n > 0 {
-		ix.afterShrink()
-	}
-	return n
 }
 
 // Bytes of bookkeeping per map entry (Go's swiss tables: 8-byte key,
@@ -295,8 +319,7 @@ func (ix *Index) MemoryBytes() int {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	b := indexBytes + ix.mapPeak*mapEntryBytes + 4*cap(ix.scratch) + 4*cap(ix.cent)
-	b += 8*cap(ix.ids) + 8*cap(ix.stamps) + 8*cap(ix.seqs) + 4*cap(ix.hpos) +
-		4*cap(ix.bucketOf) + 4*cap(ix.posOf) + 4*cap(ix.free) + 4*cap(ix.heap)
+	b += 8*cap(ix.ids) + 8*cap(ix.seqs) + 4*cap(ix.bucketOf) + 4*cap(ix.posOf) + 4*cap(ix.free)
 	for i := range ix.buckets {
 		b += ix.buckets[i].bytes()
 	}
@@ -315,9 +338,7 @@ func (ix *Index) newEntry() int32 {
 		return e
 	}
 	ix.ids = append(ix.ids, 0)
-	ix.stamps = append(ix.stamps, 0)
 	ix.seqs = append(ix.seqs, 0)
-	ix.hpos = append(ix.hpos, 0)
 	ix.bucketOf = append(ix.bucketOf, 0)
 	ix.posOf = append(ix.posOf, 0)
 	return int32(len(ix.ids) - 1)
@@ -325,7 +346,6 @@ func (ix *Index) newEntry() int32 {
 
 // removeEntry drops entry e.
 func (ix *Index) removeEntry(e int32) {
-	ix.heapRemove(int(ix.hpos[e]))
 	ix.unfile(e)
 	delete(ix.byID, ix.ids[e])
 	ix.seqs[e] = 0
@@ -388,29 +408,22 @@ func (ix *Index) dropIVF() {
 func (ix *Index) compactEntries() {
 	n := len(ix.byID)
 	c := max(2*n, 16)
-	renum := make([]int32, len(ix.ids))
-	ids, stamps, seqs := make([]uint64, n, c), make([]int64, n, c), make([]uint64, n, c)
-	hpos, bucketOf, posOf := make([]int32, n, c), make([]int32, n, c), make([]int32, n, c)
+	ids, seqs := make([]uint64, n, c), make([]uint64, n, c)
+	bucketOf, posOf := make([]int32, n, c), make([]int32, n, c)
 	byID := make(map[uint64]int32, n)
 	k := int32(0)
 	for b := range ix.buckets {
 		bk := &ix.buckets[b]
 		for p, e := range bk.ents {
-			renum[e] = k
-			ids[k], stamps[k], seqs[k] = ix.ids[e], ix.stamps[e], ix.seqs[e]
+			ids[k], seqs[k] = ix.ids[e], ix.seqs[e]
 			bucketOf[k], posOf[k] = int32(b), int32(p)
 			byID[ids[k]] = k
 			bk.ents[p] = k
 			k++
 		}
 	}
-	heap := make([]int32, n, c)
-	for j, e := range ix.heap {
-		heap[j] = renum[e]
-		hpos[renum[e]] = int32(j)
-	}
-	ix.ids, ix.stamps, ix.seqs, ix.hpos, ix.bucketOf, ix.posOf = ids, stamps, seqs, hpos, bucketOf, posOf
-	ix.heap, ix.free, ix.byID, ix.mapPeak = heap, nil, byID, n
+	ix.ids, ix.seqs, ix.bucketOf, ix.posOf = ids, seqs, bucketOf, posOf
+	ix.free, ix.byID, ix.mapPeak = nil, byID, n
 }
 
 // bucket holds vectors contiguously with their entry numbers.
@@ -421,10 +434,13 @@ type bucket struct {
 	codes  []int8    // quant: dim codes a vector
 	scales []float32 // quant
 	vecs   []float32 // !quant: dim floats a vector
+	skr    *sketcher
+	sk     []uint64 // sketchWords a vector: its sketch
 }
 
 func (ix *Index) newBucket(capacity int) bucket {
-	bk := bucket{dim: ix.dim, quant: ix.quant, ents: make([]int32, 0, capacity)}
+	bk := bucket{dim: ix.dim, quant: ix.quant, ents: make([]int32, 0, capacity), skr: ix.sk,
+		sk: make([]uint64, 0, capacity*sketchWords)}
 	if ix.quant {
 		bk.codes, bk.scales = make([]int8, 0, capacity*ix.dim), make([]float32, 0, capacity)
 	} else {
@@ -439,6 +455,7 @@ func (bk *bucket) len() int { return len(bk.ents) }
 func (bk *bucket) add(e int32, v []float32) {
 	n := len(bk.ents)
 	bk.ents = append(bk.ents, e)
+	bk.sk = slices.Grow(bk.sk, sketchWords)[:(n+1)*sketchWords]
 	if bk.quant {
 		bk.codes = slices.Grow(bk.codes, bk.dim)[:(n+1)*bk.dim]
 		bk.scales = append(bk.scales, 0)
@@ -452,7 +469,8 @@ func (bk *bucket) add(e int32, v []float32) {
 // (no requantisation).
 func (bk *bucket) addFrom(e int32, src *bucket, p int) {
 	bk.ents = append(bk.ents, e)
-	d := bk.dim
+	d, w := bk.dim, sketchWords
+	bk.sk = append(bk.sk, src.sk[p*w:(p+1)*w]...)
 	if bk.quant {
 		bk.codes = append(bk.codes, src.codes[p*d:(p+1)*d]...)
 		bk.scales = append(bk.scales, src.scales[p])
@@ -463,7 +481,8 @@ func (bk *bucket) addFrom(e int32, src *bucket, p int) {
 
 // set stores unit vector v at position p.
 func (bk *bucket) set(p int, v []float32) {
-	d := bk.dim
+	d, w := bk.dim, sketchWords
+	bk.skr.sketch((*sketch)(bk.sk[p*w:(p+1)*w]), v)
 	if bk.quant {
 		bk.scales[p] = quantizeI8(bk.codes[p*d:(p+1)*d], v)
 	} else {
@@ -485,11 +504,12 @@ func (bk *bucket) vecInto(dst []float32, p int) {
 // that vector's entry (-1 if p was last). A bucket left a quarter full
 // gives memory back.
 func (bk *bucket) remove(p int) (moved int32) {
-	last, d := len(bk.ents)-1, bk.dim
+	last, d, w := len(bk.ents)-1, bk.dim, sketchWords
 	moved = -1
 	if p != last {
 		moved = bk.ents[last]
 		bk.ents[p] = moved
+		copy(bk.sk[p*w:(p+1)*w], bk.sk[last*w:])
 		if bk.quant {
 			copy(bk.codes[p*d:(p+1)*d], bk.codes[last*d:])
 			bk.scales[p] = bk.scales[last]
@@ -497,7 +517,7 @@ func (bk *bucket) remove(p int) (moved int32) {
 			copy(bk.vecs[p*d:(p+1)*d], bk.vecs[last*d:])
 		}
 	}
-	bk.ents = bk.ents[:last]
+	bk.ents, bk.sk = bk.ents[:last], bk.sk[:last*w]
 	if bk.quant {
 		bk.codes, bk.scales = bk.codes[:last*d], bk.scales[:last]
 	} else {
@@ -506,6 +526,7 @@ func (bk *bucket) remove(p int) (moved int32) {
 	if c := cap(bk.ents); c > 32 && last < c/4 {
 		nc := 2 * last
 		bk.ents = append(make([]int32, 0, nc), bk.ents...)
+		bk.sk = append(make([]uint64, 0, nc*w), bk.sk...)
 		if bk.quant {
 			bk.codes = append(make([]int8, 0, nc*d), bk.codes...)
 			bk.scales = append(make([]float32, 0, nc), bk.scales...)
@@ -517,73 +538,9 @@ func (bk *bucket) remove(p int) (moved int32) {
 }
 
 func (bk *bucket) reset() {
-	bk.ents, bk.codes, bk.scales, bk.vecs = bk.ents[:0], bk.codes[:0], bk.scales[:0], bk.vecs[:0]
+	bk.ents, bk.codes, bk.scales, bk.vecs, bk.sk = bk.ents[:0], bk.codes[:0], bk.scales[:0], bk.vecs[:0], bk.sk[:0]
 }
 
 func (bk *bucket) bytes() int {
-	return 72 + 4*cap(bk.ents) + cap(bk.codes) + 4*cap(bk.scales) + 4*cap(bk.vecs)
-}
-
-// The age heap: entries ordered by (stamp, seq), oldest at the top.
-
-func (ix *Index) older(a, b int32) bool {
-	if ix.stamps[a] != ix.stamps[b] {
-		return ix.stamps[a] < ix.stamps[b]
-	}
-	return ix.seqs[a] < ix.seqs[b]
-}
-
-func (ix *Index) heapSwap(i, j int) {
-	h := ix.heap
-	h[i], h[j] = h[j], h[i]
-	ix.hpos[h[i]] = int32(i)
-	ix.hpos[h[j]] = int32(j)
-}
-
-func (ix *Index) heapUp(j int) {
-	for j > 0 {
-		p := (j - 1) / 2
-		if !ix.older(ix.heap[j], ix.heap[p]) {
-			break
-		}
-		ix.heapSwap(j, p)
-		j = p
-	}
-}
-
-func (ix *Index) heapDown(j int) bool {
-	j0, n := j, len(ix.heap)
-	for {
-		l := 2*j + 1
-		if l >= n {
-			break
-		}
-		c := l
-		if r := l + 1; r < n && ix.older(ix.heap[r], ix.heap[l]) {
-			c = r
-		}
-		if !ix.older(ix.heap[c], ix.heap[j]) {
-			break
-		}
-		ix.heapSwap(j, c)
-		j = c
-	}
-	return j > j0
-}
-
-func (ix *Index) heapFix(j int) {
-	if !ix.heapDown(j) {
-		ix.heapUp(j)
-	}
-}
-
-func (ix *Index) heapRemove(j int) {
-	last := len(ix.heap) - 1
-	if j != last {
-		ix.heapSwap(j, last)
-	}
-	ix.heap = ix.heap[:last]
-	if j != last {
-		ix.heapFix(j)
-	}
+	return 104 + 4*cap(bk.ents) + cap(bk.codes) + 4*cap(bk.scales) + 4*cap(bk.vecs) + 8*cap(bk.sk)
 }

@@ -35,8 +35,8 @@ func getBenchIndex(tb testing.TB, n, dim int, f32 bool) *benchIndex {
 		return bi
 	}
 	c := idxClustered(uint64(n+dim), n, dim, 1000)
-	ix := NewIndexWithOptions(dim, 0, time.Hour, IndexOptions{Float32: f32})
-	c.fill(ix, time.Unix(0, 0))
+	ix := NewIndexWithOptions(dim, IndexOptions{Float32: f32})
+	c.fill(ix)
 	ix.builds.Wait()
 	qs, _ := c.queries(99, 1000)
 	bi := &benchIndex{ix: ix, qs: qs}
@@ -45,7 +45,6 @@ func getBenchIndex(tb testing.TB, n, dim int, f32 bool) *benchIndex {
 }
 
 func BenchmarkSearch(b *testing.B) {
-	now := time.Unix(60, 0)
 	for _, n := range []int{10_000, 100_000} {
 		for _, f32 := range []bool{false, true} {
 			name := fmt.Sprintf("n=%d/dim=256/%s", n, map[bool]string{false: "int8", true: "float32"}[f32])
@@ -54,7 +53,7 @@ func BenchmarkSearch(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := range b.N {
-					bi.ix.Search(bi.qs[i%len(bi.qs)], now)
+					bi.ix.Search(bi.qs[i%len(bi.qs)])
 				}
 			})
 		}
@@ -65,20 +64,18 @@ func BenchmarkSearch(b *testing.B) {
 // IVF search.
 func BenchmarkSearchExact(b *testing.B) {
 	bi := getBenchIndex(b, 100_000, 256, false)
-	now := time.Unix(60, 0)
 	b.ResetTimer()
 	for i := range b.N {
-		bi.ix.exact(bi.qs[i%len(bi.qs)], now)
+		bi.ix.exact(bi.qs[i%len(bi.qs)])
 	}
 }
 
 func BenchmarkAdd(b *testing.B) {
 	c := idxClustered(1, 10_000, 256, 100)
-	ix := NewIndex(256, 10_000, time.Hour)
-	t0 := time.Unix(0, 0)
+	ix := NewIndex(256)
 	b.ResetTimer()
 	for i := range b.N {
-		ix.Add(uint64(i), c.vecs[i%len(c.vecs)], t0.Add(time.Duration(i)))
+		ix.Add(uint64(i), c.vecs[i%len(c.vecs)])
 	}
 }
 
@@ -130,11 +127,11 @@ func idxPercentile(d []time.Duration, p float64) time.Duration {
 }
 
 // searchLatencies times each query alone.
-func idxSearchLatencies(ix *Index, qs [][]float32, now time.Time) []time.Duration {
+func idxSearchLatencies(ix *Index, qs [][]float32) []time.Duration {
 	lat := make([]time.Duration, len(qs))
 	for i, q := range qs {
 		t := time.Now()
-		ix.Search(q, now)
+		ix.Search(q)
 		lat[i] = time.Since(t)
 	}
 	slices.Sort(lat)
@@ -159,7 +156,6 @@ func TestLatencyReport(t *testing.T) {
 		t.Skip("set RAGPROXY_INDEX_REPORT=1")
 	}
 	t.Logf("GOMAXPROCS=%d, SIMD kernels: %v", runtime.GOMAXPROCS(0), simdOn)
-	now := time.Unix(60, 0)
 	for _, dim := range []int{256, 384, 512} {
 		for _, n := range []int{10_000, 100_000} {
 			c := idxClustered(uint64(n+dim), n, dim, 1000)
@@ -168,17 +164,17 @@ func TestLatencyReport(t *testing.T) {
 			for _, f32 := range []bool{false, true} {
 				storage := map[bool]string{false: "int8", true: "float32"}[f32]
 				before := idxHeapInUse()
-				ix := NewIndexWithOptions(dim, 0, time.Hour, IndexOptions{Float32: f32})
+				ix := NewIndexWithOptions(dim, IndexOptions{Float32: f32})
 				start := time.Now()
-				c.fill(ix, time.Unix(0, 0))
+				c.fill(ix)
 				fill := time.Since(start)
 				ix.builds.Wait()
 				ready := time.Since(start)
 				heapPer := float64(idxHeapInUse()-before) / float64(n)
 				memPer := float64(ix.MemoryBytes()) / float64(n)
 
-				idxSearchLatencies(ix, qs[:1000], now) // warm up
-				lat := idxSearchLatencies(ix, qs, now)
+				idxSearchLatencies(ix, qs[:1000]) // warm up
+				lat := idxSearchLatencies(ix, qs)
 				mode := "exact"
 				if ix.cent != nil {
 					mode = fmt.Sprintf("ivf nlist=%d nprobe=%d", len(ix.buckets), ix.probes(len(ix.buckets)))
@@ -187,7 +183,7 @@ func TestLatencyReport(t *testing.T) {
 					dim, n, storage, mode, idxPercentile(lat, 0.5), idxPercentile(lat, 0.99), lat[len(lat)-1], memPer, heapPer,
 					fill.Round(time.Millisecond), ready.Round(time.Millisecond))
 				if ix.cent != nil {
-					recall, agree := ivfRecall(ix, qs[:2000], kinds[:2000], now, 0.8)
+					recall, agree := ivfRecall(ix, qs[:2000], kinds[:2000], 0.8)
 					t.Logf("    recall@1 vs exact: paraphrase %.4f, topic %.4f, random %.4f; hit/miss agreement at 0.8: %.4f",
 						recall[qParaphrase], recall[qTopic], recall[qRandom], agree)
 				}
@@ -196,7 +192,7 @@ func TestLatencyReport(t *testing.T) {
 					st = 1
 				}
 				for _, q := range qs[:2000] {
-					id, _, _ := ix.exact(q, now)
+					id, _, _ := ix.exact(q)
 					exactIDs[st] = append(exactIDs[st], id)
 				}
 				if f32 {
@@ -215,12 +211,12 @@ func TestLatencyReport(t *testing.T) {
 					if simdOn {
 						f1, f2, f3, f4 := dotF32, dotI8, dotsF32, dotsI8
 						usePureGo()
-						lat := idxSearchLatencies(ix, qs, now)
+						lat := idxSearchLatencies(ix, qs)
 						dotF32, dotI8, dotsF32, dotsI8, simdOn = f1, f2, f3, f4, true
 						t.Logf("    pure Go kernels: p50 %v p99 %v", idxPercentile(lat, 0.5), idxPercentile(lat, 0.99))
 					}
 					if n == 100_000 {
-						reportUnderLoad(t, ix, c, qs, now)
+						reportUnderLoad(t, ix, c, qs)
 					}
 				}
 				ix = nil
@@ -232,7 +228,7 @@ func TestLatencyReport(t *testing.T) {
 
 // reportUnderLoad measures searches while another goroutine adds entries
 // (10k/s), and while the IVF index retrains.
-func reportUnderLoad(t *testing.T, ix *Index, c *idxCorpus, qs [][]float32, now time.Time) {
+func reportUnderLoad(t *testing.T, ix *Index, c *idxCorpus, qs [][]float32) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -247,12 +243,12 @@ func reportUnderLoad(t *testing.T, ix *Index, c *idxCorpus, qs [][]float32, now 
 			case <-tick.C:
 				for range 10 {
 					id++
-					ix.Add(id, c.vecs[id%uint64(len(c.vecs))], now)
+					ix.Add(id, c.vecs[id%uint64(len(c.vecs))])
 				}
 			}
 		}
 	}()
-	lat := idxSearchLatencies(ix, qs, now)
+	lat := idxSearchLatencies(ix, qs)
 	close(stop)
 	<-done
 	t.Logf("    with 10k Adds/s alongside: p50 %v p99 %v max %v", idxPercentile(lat, 0.5), idxPercentile(lat, 0.99), lat[len(lat)-1])
@@ -262,7 +258,7 @@ func reportUnderLoad(t *testing.T, ix *Index, c *idxCorpus, qs [][]float32, now 
 	ix.addsSince = 2 * ix.trainedN
 	ix.mu.Unlock()
 	start := time.Now()
-	ix.Add(1<<41, c.vecs[0], now)
+	ix.Add(1<<41, c.vecs[0])
 	var during []time.Duration
 	for {
 		ix.mu.RLock()
@@ -273,7 +269,7 @@ func reportUnderLoad(t *testing.T, ix *Index, c *idxCorpus, qs [][]float32, now 
 		}
 		q := qs[len(during)%len(qs)]
 		t0 := time.Now()
-		ix.Search(q, now)
+		ix.Search(q)
 		during = append(during, time.Since(t0))
 	}
 	ix.builds.Wait()

@@ -73,8 +73,9 @@ func (ix *Index) probes(nlist int) int {
 }
 
 func nearestCentroid(cent []float32, dim int, u []float32) int32 {
-	out := scoreBufs.Get().(*scoreBuf)
-	defer scoreBufs.Put(out)
+	sb := scoreBufs.Get().(*searchBuf)
+	defer scoreBufs.Put(sb)
+	out := &sb.out
 	best, bc := float32(math.Inf(-1)), int32(0)
 	nc := len(cent) / dim
 	for base := 0; base < nc; base += scanChunk {
@@ -97,9 +98,10 @@ func (ix *Index) bucketFor(u []float32) int32 {
 	return nearestCentroid(ix.cent, ix.dim, u)
 }
 
-// searchIVF is the approximate search: the best live entry in the buckets
+// searchIVF is the approximate search: the best entry in the buckets
 // of the nprobe centroids nearest q, -1 if none.
-func (ix *Index) searchIVF(q []float32, now int64, out *scoreBuf) (int32, float32) {
+func (ix *Index) searchIVF(sq *searchQuery) (int32, float32) {
+	q, out := sq.q, sq.out
 	dim, nlist := ix.dim, len(ix.buckets)
 	np := ix.probes(nlist)
 	var topS [maxProbe]float32
@@ -127,10 +129,10 @@ func (ix *Index) searchIVF(q []float32, now int64, out *scoreBuf) (int32, float3
 	}
 	best, be := float32(math.Inf(-1)), int32(-1)
 	for _, l := range topL[:k] {
-		best, be = ix.scanBucket(&ix.buckets[l], q, now, best, be, out)
+		best, be = ix.scanBucket(&ix.buckets[l], sq, best, be)
 	}
-	if be < 0 { // every entry probed has expired: look further
-		return ix.scan(q, now, out)
+	if be < 0 && sq.sk == nil { // the lists probed are empty: look further
+		return ix.scan(sq)
 	}
 	return be, best
 }
@@ -355,6 +357,7 @@ func (b *ivfBuild) trim() {
 			continue
 		}
 		bk.ents = append(make([]int32, 0, c), bk.ents...)
+		bk.sk = append(make([]uint64, 0, c*sketchWords), bk.sk...)
 		if bk.quant {
 			bk.codes = append(make([]int8, 0, c*bk.dim), bk.codes...)
 			bk.scales = append(make([]float32, 0, c), bk.scales...)

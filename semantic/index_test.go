@@ -6,9 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // Synthetic embeddings: clustered unit vectors (random centres, members at
@@ -88,10 +86,10 @@ func (c *idxCorpus) queries(seed uint64, nq int) (qs [][]float32, kinds []int) {
 	return qs, kinds
 }
 
-// fill adds the corpus to ix with ids 1..n, one nanosecond apart.
-func (c *idxCorpus) fill(ix *Index, t0 time.Time) {
+// fill adds the corpus to ix with ids 1..n.
+func (c *idxCorpus) fill(ix *Index) {
 	for i, v := range c.vecs {
-		ix.Add(uint64(i+1), v, t0.Add(time.Duration(i)))
+		ix.Add(uint64(i+1), v)
 	}
 }
 
@@ -107,10 +105,10 @@ func (ix *Index) trainNow() {
 }
 
 // exact is the brute-force search, whatever the index's size.
-func (ix *Index) exact(q []float32, now time.Time) (uint64, float32, bool) {
+func (ix *Index) exact(q []float32) (uint64, float32, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	s, d := ix.scan(q, now.UnixNano(), new(scoreBuf))
+	s, d := ix.scan(&searchQuery{q: q, cut: sketchBits, out: new(scoreBuf)})
 	if s < 0 {
 		return 0, 0, false
 	}
@@ -123,12 +121,12 @@ func checkIndexInvariants(t testing.TB, ix *Index) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	n, live := len(ix.ids), len(ix.byID)
-	if len(ix.stamps) != n || len(ix.seqs) != n || len(ix.hpos) != n || len(ix.bucketOf) != n || len(ix.posOf) != n {
-		t.Fatalf("per-entry lengths: ids %d stamps %d seqs %d hpos %d bucketOf %d posOf %d",
-			n, len(ix.stamps), len(ix.seqs), len(ix.hpos), len(ix.bucketOf), len(ix.posOf))
+	if len(ix.seqs) != n || len(ix.bucketOf) != n || len(ix.posOf) != n {
+		t.Fatalf("per-entry lengths: ids %d seqs %d bucketOf %d posOf %d",
+			n, len(ix.seqs), len(ix.bucketOf), len(ix.posOf))
 	}
-	if len(ix.heap) != live || len(ix.free)+live != n {
-		t.Fatalf("heap %d, free %d, map %d, entries %d", len(ix.heap), len(ix.free), live, n)
+	if len(ix.free)+live != n {
+		t.Fatalf("free %d, map %d, entries %d", len(ix.free), live, n)
 	}
 	for _, e := range ix.free {
 		if ix.seqs[e] != 0 {
@@ -140,12 +138,9 @@ func checkIndexInvariants(t testing.TB, ix *Index) {
 			t.Fatalf("map: id %d → entry %d holding id %d seq %d", id, e, ix.ids[e], ix.seqs[e])
 		}
 	}
-	for j, e := range ix.heap {
-		if ix.hpos[e] != int32(j) {
-			t.Fatalf("heap/hpos mismatch at %d", j)
-		}
-		if j > 0 && ix.older(e, ix.heap[(j-1)/2]) {
-			t.Fatalf("heap property broken at %d", j)
+	for i := range ix.buckets {
+		if bk := &ix.buckets[i]; len(bk.sk) != sketchWords*bk.len() {
+			t.Fatalf("bucket %d: %d sketch words for %d vectors", i, len(bk.sk), bk.len())
 		}
 	}
 	if ix.cent == nil && len(ix.buckets) != 1 || ix.cent != nil && len(ix.cent) != len(ix.buckets)*ix.dim {
@@ -175,22 +170,21 @@ func TestIndexAddSearchReplaceRemove(t *testing.T) {
 	for _, f32 := range []bool{false, true} {
 		t.Run(fmt.Sprintf("float32=%v", f32), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 1))
-			now := time.Unix(1000, 0)
-			ix := NewIndexWithOptions(32, 0, 0, IndexOptions{Float32: f32})
-			if _, _, ok := ix.Search(idxUnit(r, 32), now); ok {
+			ix := NewIndexWithOptions(32, IndexOptions{Float32: f32})
+			if _, _, ok := ix.Search(idxUnit(r, 32)); ok {
 				t.Fatal("empty index found something")
 			}
 			a, b, c := idxUnit(r, 32), idxUnit(r, 32), idxUnit(r, 32)
-			ix.Add(1, a, now)
-			ix.Add(2, b, now)
+			ix.Add(1, a)
+			ix.Add(2, b)
 			if ix.Len() != 2 {
 				t.Fatalf("Len %d", ix.Len())
 			}
-			id, score, ok := ix.Search(a, now)
+			id, score, ok := ix.Search(a)
 			if !ok || id != 1 || math.Abs(float64(score)-1) > 0.002 {
 				t.Fatalf("Search(a) = %d %v %v", id, score, ok)
 			}
-			if id, _, _ := ix.Search(idxNear(r, b, 0.9), now); id != 2 {
+			if id, _, _ := ix.Search(idxNear(r, b, 0.9)); id != 2 {
 				t.Fatalf("near b found %d", id)
 			}
 			// A scaled query scores the same: cosine, not dot product.
@@ -198,28 +192,28 @@ func TestIndexAddSearchReplaceRemove(t *testing.T) {
 			for i := range a {
 				scaled[i] = 3 * a[i]
 			}
-			if _, s2, _ := ix.Search(scaled, now); math.Abs(float64(s2-score)) > 1e-5 {
+			if _, s2, _ := ix.Search(scaled); math.Abs(float64(s2-score)) > 1e-5 {
 				t.Fatalf("scaled query scores %v, want %v", s2, score)
 			}
 			// Replace: id 1 now holds c.
-			ix.Add(1, c, now)
+			ix.Add(1, c)
 			if ix.Len() != 2 {
 				t.Fatalf("Len after replace %d", ix.Len())
 			}
-			if id, s, _ := ix.Search(c, now); id != 1 || s < 0.998 {
+			if id, s, _ := ix.Search(c); id != 1 || s < 0.998 {
 				t.Fatalf("Search(c) = %d %v", id, s)
 			}
-			if _, s, _ := ix.Search(a, now); s > 0.9 {
+			if _, s, _ := ix.Search(a); s > 0.9 {
 				t.Fatalf("old vector of id 1 still matches: %v", s)
 			}
 			if !ix.Remove(1) || ix.Remove(1) || ix.Remove(99) {
 				t.Fatal("Remove results")
 			}
-			if id, _, ok := ix.Search(c, now); !ok || id != 2 {
+			if id, _, ok := ix.Search(c); !ok || id != 2 {
 				t.Fatalf("after remove: %d %v", id, ok)
 			}
 			ix.Remove(2)
-			if _, _, ok := ix.Search(c, now); ok || ix.Len() != 0 {
+			if _, _, ok := ix.Search(c); ok || ix.Len() != 0 {
 				t.Fatal("index not empty")
 			}
 			checkIndexInvariants(t, ix)
@@ -228,96 +222,36 @@ func TestIndexAddSearchReplaceRemove(t *testing.T) {
 }
 
 func TestIndexIgnoresBadVectors(t *testing.T) {
-	now := time.Unix(1000, 0)
-	ix := NewIndex(4, 0, 0)
-	ix.Add(1, []float32{1, 0, 0}, now)
-	ix.Add(2, []float32{0, 0, 0, 0}, now)
-	ix.Add(3, []float32{float32(math.NaN()), 0, 0, 0}, now)
+	ix := NewIndex(4)
+	ix.Add(1, []float32{1, 0, 0})
+	ix.Add(2, []float32{0, 0, 0, 0})
+	ix.Add(3, []float32{float32(math.NaN()), 0, 0, 0})
 	if ix.Len() != 0 {
 		t.Fatalf("Len %d", ix.Len())
 	}
-	ix.Add(4, []float32{2, 0, 0, 0}, now) // normalised on the way in
-	if id, s, ok := ix.Search([]float32{1, 0, 0, 0}, now); !ok || id != 4 || math.Abs(float64(s)-1) > 1e-3 {
+	ix.Add(4, []float32{2, 0, 0, 0}) // normalised on the way in
+	if id, s, ok := ix.Search([]float32{1, 0, 0, 0}); !ok || id != 4 || math.Abs(float64(s)-1) > 1e-3 {
 		t.Fatalf("Search = %d %v %v", id, s, ok)
 	}
 	for _, q := range [][]float32{{1, 0, 0}, {0, 0, 0, 0}, {float32(math.NaN()), 0, 0, 0}} {
-		if _, _, ok := ix.Search(q, now); ok {
+		if _, _, ok := ix.Search(q); ok {
 			t.Fatalf("Search(%v) found something", q)
 		}
 	}
-}
-
-func TestIndexExpiry(t *testing.T) {
-	r := rand.New(rand.NewPCG(2, 2))
-	t0 := time.Unix(1000, 0)
-	ix := NewIndex(16, 0, time.Minute)
-	a, b := idxUnit(r, 16), idxUnit(r, 16)
-	ix.Add(1, a, t0)
-	ix.Add(2, b, t0.Add(30*time.Second))
-	if id, _, ok := ix.Search(a, t0.Add(59*time.Second)); !ok || id != 1 {
-		t.Fatal("entry 1 should still be live")
-	}
-	// At t0+1m entry 1 has expired: the search falls back to entry 2.
-	if id, _, ok := ix.Search(a, t0.Add(time.Minute)); !ok || id != 2 {
-		t.Fatalf("expired entry matched: %d %v", id, ok)
-	}
-	if ix.Len() != 2 {
-		t.Fatal("Len counts unswept entries")
-	}
-	if n := ix.Sweep(t0.Add(time.Minute)); n != 1 || ix.Len() != 1 {
-		t.Fatalf("Sweep removed %d, Len %d", n, ix.Len())
-	}
-	// Re-adding refreshes the stamp.
-	ix.Add(2, b, t0.Add(80*time.Second))
-	if n := ix.Sweep(t0.Add(100 * time.Second)); n != 0 {
-		t.Fatalf("Sweep removed a refreshed entry")
-	}
-	if _, _, ok := ix.Search(b, t0.Add(150*time.Second)); ok {
-		t.Fatal("everything expired, yet found")
-	}
-	if n := ix.Sweep(t0.Add(150 * time.Second)); n != 1 || ix.Len() != 0 {
-		t.Fatalf("final Sweep %d, Len %d", n, ix.Len())
-	}
-	checkIndexInvariants(t, ix)
-}
-
-func TestIndexMaxEntriesEvictsOldest(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 3))
-	t0 := time.Unix(1000, 0)
-	ix := NewIndex(16, 3, 0)
-	vecs := map[uint64][]float32{}
-	for id := uint64(1); id <= 3; id++ {
-		vecs[id] = idxUnit(r, 16)
-		ix.Add(id, vecs[id], t0.Add(time.Duration(id)*time.Second))
-	}
-	ix.Add(1, vecs[1], t0.Add(10*time.Second)) // refreshed: 2 is now the oldest
-	vecs[4] = idxUnit(r, 16)
-	ix.Add(4, vecs[4], t0.Add(11*time.Second))
-	if ix.Len() != 3 {
-		t.Fatalf("Len %d", ix.Len())
-	}
-	if id, s, _ := ix.Search(vecs[2], t0.Add(12*time.Second)); id == 2 {
-		t.Fatalf("oldest entry 2 not evicted (score %v)", s)
-	}
-	for _, id := range []uint64{1, 3, 4} {
-		if got, _, _ := ix.Search(vecs[id], t0.Add(12*time.Second)); got != id {
-			t.Fatalf("entry %d lost, found %d", id, got)
-		}
-	}
-	checkIndexInvariants(t, ix)
 }
 
 func TestIndexMemoryBytes(t *testing.T) {
 	const n, dim = 5000, 256
 	c := idxClustered(4, n, dim, 50)
 	for _, f32 := range []bool{false, true} {
-		ix := NewIndexWithOptions(dim, 0, 0, IndexOptions{Float32: f32})
+		ix := NewIndexWithOptions(dim, IndexOptions{Float32: f32, ANNMinEntries: -1})
 		empty := ix.MemoryBytes()
-		c.fill(ix, time.Unix(0, 0))
+		c.fill(ix)
 		per := float64(ix.MemoryBytes()-empty) / n
-		lo, hi := float64(dim+60), float64(dim+60)*1.6
+		const other = 60 + 8*sketchWords // bookkeeping and the sketch
+		lo, hi := float64(dim+other), float64(dim+other)*1.6
 		if f32 {
-			lo, hi = float64(4*dim+60), float64(4*dim+60)*1.6
+			lo, hi = float64(4*dim+other), float64(4*dim+other)*1.6
 		}
 		if per < lo || per > hi {
 			t.Errorf("float32=%v: %.0f bytes/entry, want %.0f..%.0f", f32, per, lo, hi)
@@ -406,16 +340,15 @@ func TestIndexQuantizedRecall(t *testing.T) {
 	const n, dim, nq = 10000, 128, 1000
 	c := idxClustered(6, n, dim, 200)
 	qs, kinds := c.queries(7, nq)
-	now := time.Unix(0, 0).Add(time.Hour)
-	q8 := NewIndexWithOptions(dim, 0, 0, IndexOptions{ANNMinEntries: -1})
-	f32 := NewIndexWithOptions(dim, 0, 0, IndexOptions{ANNMinEntries: -1, Float32: true})
-	c.fill(q8, time.Unix(0, 0))
-	c.fill(f32, time.Unix(0, 0))
+	q8 := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: -1})
+	f32 := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: -1, Float32: true})
+	c.fill(q8)
+	c.fill(f32)
 	same, byKind, countKind := 0, [3]int{}, [3]int{}
 	maxErr := 0.0
 	for i, q := range qs {
-		id8, s8, _ := q8.Search(q, now)
-		idf, sf, _ := f32.Search(q, now)
+		id8, s8, _ := q8.Search(q)
+		idf, sf, _ := f32.Search(q)
 		countKind[kinds[i]]++
 		if id8 == idf {
 			same++
@@ -437,12 +370,12 @@ func TestIndexQuantizedRecall(t *testing.T) {
 // scans: per query kind, the fraction that found the same best entry, and
 // over all queries the fraction whose hit/miss decision at threshold
 // agrees (a miss or the same hit).
-func ivfRecall(ix *Index, qs [][]float32, kinds []int, now time.Time, threshold float32) (recall [3]float64, agree float64) {
+func ivfRecall(ix *Index, qs [][]float32, kinds []int, threshold float32) (recall [3]float64, agree float64) {
 	var hit, cnt [3]int
 	agreeN := 0
 	for i, q := range qs {
-		ida, sa, _ := ix.Search(q, now)
-		ide, se, _ := ix.exact(q, now)
+		ida, sa, _ := ix.Search(q)
+		ide, se, _ := ix.exact(q)
 		cnt[kinds[i]]++
 		if ida == ide || sa >= se {
 			hit[kinds[i]]++
@@ -461,16 +394,15 @@ func TestIndexIVFRecall(t *testing.T) {
 	const n, dim, nq = 30000, 64, 2000
 	c := idxClustered(8, n, dim, 1000)
 	qs, kinds := c.queries(9, nq)
-	ix := NewIndexWithOptions(dim, 0, 0, IndexOptions{ANNMinEntries: -1})
-	c.fill(ix, time.Unix(0, 0))
+	ix := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: -1})
+	c.fill(ix)
 	ix.annMin = DefaultANNMinEntries
 	ix.trainNow()
 	if ix.cent == nil {
 		t.Fatal("no IVF index after training")
 	}
 	checkIndexInvariants(t, ix)
-	now := time.Unix(0, 0).Add(time.Hour)
-	recall, agree := ivfRecall(ix, qs, kinds, now, 0.8)
+	recall, agree := ivfRecall(ix, qs, kinds, 0.8)
 	t.Logf("n=%d dim=%d nlist=%d nprobe=%d: recall@1 paraphrase %.4f topic %.4f random %.4f; hit/miss agreement at 0.8: %.4f",
 		n, dim, len(ix.buckets), ix.probes(len(ix.buckets)), recall[qParaphrase], recall[qTopic], recall[qRandom], agree)
 	if recall[qParaphrase] < 0.95 {
@@ -489,8 +421,8 @@ func TestIndexIVFRecall(t *testing.T) {
 			ix.Remove(id)
 		default:
 			v := idxNear(r, c.centres[r.IntN(len(c.centres))], 0.75)
-			ix.Add(id, v, now)
-			if got, s, _ := ix.Search(v, now); got != id || s < 0.99 {
+			ix.Add(id, v)
+			if got, s, _ := ix.Search(v); got != id || s < 0.99 {
 				t.Fatalf("entry %d just added not found: %d %v", id, got, s)
 			}
 		}
@@ -512,12 +444,11 @@ func TestIndexIVFRecall(t *testing.T) {
 func TestIndexBackgroundBuild(t *testing.T) {
 	const n, dim = 9000, 32
 	c := idxClustered(11, n, dim, 100)
-	ix := NewIndexWithOptions(dim, 0, 0, IndexOptions{ANNMinEntries: 2000})
-	t0 := time.Unix(0, 0)
+	ix := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: 2000})
 	for i, v := range c.vecs {
-		ix.Add(uint64(i+1), v, t0)
+		ix.Add(uint64(i+1), v)
 		if i%50 == 0 {
-			if id, _, ok := ix.Search(v, t0); !ok || id != uint64(i+1) {
+			if id, _, ok := ix.Search(v); !ok || id != uint64(i+1) {
 				t.Fatalf("entry %d not found during build: %d", i+1, id)
 			}
 		}
@@ -528,38 +459,31 @@ func TestIndexBackgroundBuild(t *testing.T) {
 		t.Fatalf("no retrained IVF index (trained for %d)", ix.trainedN)
 	}
 	for i, v := range c.vecs {
-		if id, _, _ := ix.Search(v, t0); id != uint64(i+1) {
+		if id, _, _ := ix.Search(v); id != uint64(i+1) {
 			t.Fatalf("entry %d not found by its own vector: %d", i+1, id)
 		}
 	}
 }
 
 // TestIndexBuildWithChanges changes the index between every round of an
-// IVF build (adds, replacements, removals, evictions, sweeps) and checks
+// IVF build (adds, replacements, removals, the owner's evictions) and checks
 // that the installed index holds exactly the entries and vectors there are.
 func TestIndexBuildWithChanges(t *testing.T) {
 	for _, f32 := range []bool{false, true} {
 		const dim, n = 16, 3000
 		r := rand.New(rand.NewPCG(14, 14))
-		ix := NewIndexWithOptions(dim, n+200, 8*time.Second, IndexOptions{ANNMinEntries: -1, Float32: f32})
-		type stamped struct {
-			v  []float32
-			at time.Time
-		}
-		model := map[uint64]stamped{}
-		t0 := time.Unix(0, 0)
-		clock := t0
+		ix := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: -1, Float32: f32})
+		model := map[uint64][]float32{}
 		add := func(id uint64) {
 			v := idxUnit(r, dim)
-			clock = clock.Add(2 * time.Millisecond)
-			ix.Add(id, v, clock)
-			model[id] = stamped{v, clock}
+			ix.Add(id, v)
+			model[id] = v
 		}
 		for id := range uint64(n) {
 			add(id)
 		}
 		ix.annMin = 1000
-		calls, rounds, swept := 0, 0, 0
+		calls, rounds, evicted := 0, 0, 0
 		ix.buildHook = func() {
 			calls++
 			for id := range model { // churn an entry the build may hold
@@ -578,9 +502,14 @@ func TestIndexBuildWithChanges(t *testing.T) {
 				case 4, 5, 6:
 					ix.Remove(id)
 					delete(model, id)
-				case 7:
-					clock = clock.Add(50 * time.Millisecond)
-					swept += ix.Sweep(clock)
+				case 7: // the owner evicts or expires a few entries
+					for id := range model {
+						ix.Remove(id)
+						delete(model, id)
+						if evicted++; evicted%3 == 0 {
+							break
+						}
+					}
 				case 8: // churn: the same entry number freed and reused
 					for range 2 {
 						add(id)
@@ -588,15 +517,7 @@ func TestIndexBuildWithChanges(t *testing.T) {
 						delete(model, id)
 					}
 				default:
-					ix.Search(idxUnit(r, dim), clock)
-				}
-			}
-			for id := range model { // drop what Sweep or eviction took
-				ix.mu.RLock()
-				_, ok := ix.byID[id]
-				ix.mu.RUnlock()
-				if !ok {
-					delete(model, id)
+					ix.Search(idxUnit(r, dim))
 				}
 			}
 			rounds++
@@ -605,29 +526,28 @@ func TestIndexBuildWithChanges(t *testing.T) {
 		if ix.cent == nil {
 			t.Fatal("no IVF index installed")
 		}
-		t.Logf("float32=%v: %d rounds of changes during the build, %d entries swept", f32, rounds, swept)
+		t.Logf("float32=%v: %d rounds of changes during the build, %d entries evicted", f32, rounds, evicted)
 		ix.buildHook = nil
 		checkIndexInvariants(t, ix)
 		if ix.Len() != len(model) {
 			t.Fatalf("Len %d, model %d", ix.Len(), len(model))
 		}
-		for id, e := range model {
-			if got, s, _ := ix.exact(e.v, e.at); got != id || s < 0.99 {
+		for id, v := range model {
+			if got, s, _ := ix.exact(v); got != id || s < 0.99 {
 				t.Fatalf("entry %d: exact search found %d (%v)", id, got, s)
 			}
 		}
 	}
 }
 
-// TestIndexConcurrent runs Add, Search, Remove and Sweep from several
+// TestIndexConcurrent runs Add, Search, SearchAtLeast and Remove from several
 // goroutines (run it with -race), in phases that grow the index past the
 // IVF threshold (background builds), shrink it below half of it (a build
 // dropped, the IVF index merged back, the entry arrays compacted) and grow
 // it again.
 func TestIndexConcurrent(t *testing.T) {
 	const dim, ids, workers, ops = 32, 1000, 4, 4500
-	ix := NewIndexWithOptions(dim, 900, 50*time.Millisecond, IndexOptions{ANNMinEntries: 400})
-	var clock atomic.Int64
+	ix := NewIndexWithOptions(dim, IndexOptions{ANNMinEntries: 400})
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -635,7 +555,6 @@ func TestIndexConcurrent(t *testing.T) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 12))
 			for i := range ops {
-				now := time.Unix(0, clock.Add(int64(r.IntN(20))*int64(time.Microsecond)))
 				id := uint64(r.IntN(ids))
 				adds, removes := 9, 2 // of 20
 				if i >= ops/3 && i < 2*ops/3 {
@@ -643,15 +562,15 @@ func TestIndexConcurrent(t *testing.T) {
 				}
 				switch op := r.IntN(20); {
 				case op < adds:
-					ix.Add(id, idxUnit(r, dim), now)
+					ix.Add(id, idxUnit(r, dim))
 				case op < adds+removes:
 					ix.Remove(id)
 				case op < 19:
-					if id, s, ok := ix.Search(idxUnit(r, dim), now); ok && (s < -1.01 || s > 1.01) {
+					if id, s, ok := ix.Search(idxUnit(r, dim)); ok && (s < -1.01 || s > 1.01) {
 						t.Errorf("search: %d %v", id, s)
 					}
 				default:
-					ix.Sweep(now)
+					ix.SearchAtLeast(idxUnit(r, dim), 0.5)
 					ix.Len()
 					ix.MemoryBytes()
 				}
@@ -664,10 +583,10 @@ func TestIndexConcurrent(t *testing.T) {
 }
 
 // FuzzIndexOps applies a sequence of operations to an index and to a
-// simple model (a map), checking Len, Remove, Sweep, eviction and, on the
-// exact path, that Search returns the model's best live entry; on the IVF
-// path (tiny threshold, inline training) that it returns a live entry with
-// its true score.
+// simple model (a map), checking Len, Remove and, on the exact path, that
+// Search returns the model's best entry, and SearchAtLeast too when that
+// scores its minimum; on the IVF path (tiny threshold, inline training)
+// that they return an entry with its true score.
 func FuzzIndexOps(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0, 2, 1, 3, 0, 7, 2, 1, 3, 200, 4, 0})
 	f.Add([]byte{2, 0, 5, 0, 6, 0, 7, 0, 8, 0, 9, 0, 10, 0, 11, 0, 12, 0, 13, 1, 5, 2, 6, 1, 9})
@@ -679,8 +598,7 @@ func fuzzIndexOpsOnce(t *testing.T, data []byte) {
 	if len(data) == 0 {
 		return
 	}
-	const dim, maxN, nIDs = 8, 10, 16
-	const ttl = 5 * time.Second
+	const dim, nIDs = 8, 16
 	cfg := data[0]
 	data = data[1:]
 	f32, ivfMode := cfg&1 != 0, cfg&2 != 0
@@ -688,17 +606,10 @@ func fuzzIndexOpsOnce(t *testing.T, data []byte) {
 	if ivfMode {
 		o.ANNMinEntries, o.NProbe = 6, 1+int(cfg>>2)%4
 	}
-	ix := NewIndexWithOptions(dim, maxN, ttl, o)
+	ix := NewIndexWithOptions(dim, o)
 	ix.syncBuild = true
 
-	type entry struct {
-		vec   []float32
-		stamp time.Time
-		seq   int
-	}
-	model := map[uint64]*entry{}
-	seq := 0
-	now := time.Unix(1000, 0)
+	model := map[uint64][]float32{}
 	vecFor := func(arg byte, i int) []float32 {
 		r := rand.New(rand.NewPCG(uint64(arg), uint64(i)))
 		v := idxUnit(r, dim)
@@ -718,56 +629,45 @@ func fuzzIndexOpsOnce(t *testing.T, data []byte) {
 		dequantizeI8(d, c, s)
 		return dotUnrolled(q, d)
 	}
-	live := func(e *entry) bool { return now.Sub(e.stamp) < ttl }
 
 	for i := 0; i+1 < len(data); i += 2 {
 		op, arg := data[i]%5, data[i+1]
 		switch op {
-		case 0: // Add
+		case 0, 3: // Add
 			id := uint64(arg % nIDs)
 			v := vecFor(arg, i)
-			ix.Add(id, v, now)
-			seq++
-			if e, ok := model[id]; ok {
-				e.vec, e.stamp, e.seq = v, now, seq
-				break
-			}
-			if len(model) == maxN {
-				var oldID uint64
-				var old *entry
-				for id, e := range model {
-					if old == nil || e.stamp.Before(old.stamp) || e.stamp.Equal(old.stamp) && e.seq < old.seq {
-						oldID, old = id, e
-					}
-				}
-				delete(model, oldID)
-			}
-			model[id] = &entry{vec: v, stamp: now, seq: seq}
-		case 1: // Search
+			ix.Add(id, v)
+			model[id] = v
+		case 1, 4: // Search, or SearchAtLeast a minimum from arg
 			q := vecFor(arg, i+1)
-			id, s, ok := ix.Search(q, now)
-			best, any := float32(-2), false
-			for _, e := range model {
-				if live(e) {
-					any = true
-					best = max(best, score(q, e.vec))
-				}
+			minScore := float32(math.Inf(-1))
+			id, s, ok := ix.Search(q)
+			if op == 4 {
+				minScore = float32(arg%8) / 8
+				id, s, ok = ix.SearchAtLeast(q, minScore)
 			}
-			if ok != any {
-				t.Fatalf("op %d: Search ok=%v, model has live entries: %v", i, ok, any)
+			best := float32(-2)
+			for _, v := range model {
+				best = max(best, score(q, v))
+			}
+			if op == 1 && ok != (len(model) > 0) {
+				t.Fatalf("op %d: Search ok=%v with %d entries", i, ok, len(model))
 			}
 			if !ok {
+				if !ivfMode && best >= minScore+0.01 {
+					t.Fatalf("op %d: nothing found, the best scores %v ≥ %v", i, best, minScore)
+				}
 				break
 			}
-			e, in := model[id]
-			if !in || !live(e) {
-				t.Fatalf("op %d: Search returned %d, not a live entry", i, id)
+			v, in := model[id]
+			if !in {
+				t.Fatalf("op %d: found %d, not an entry", i, id)
 			}
-			if d := score(q, e.vec); math.Abs(float64(d-s)) > 1e-4 {
-				t.Fatalf("op %d: Search score %v, entry's true score %v", i, s, d)
+			if d := score(q, v); math.Abs(float64(d-s)) > 1e-4 {
+				t.Fatalf("op %d: score %v, entry's true score %v", i, s, d)
 			}
-			if !ivfMode && s < best-1e-4 {
-				t.Fatalf("op %d: Search score %v below the best %v", i, s, best)
+			if !ivfMode && s < best-1e-4 && (op == 1 || best >= minScore+0.01) {
+				t.Fatalf("op %d: score %v below the best %v (minimum %v)", i, s, best, minScore)
 			}
 		case 2: // Remove
 			id := uint64(arg % nIDs)
@@ -776,19 +676,6 @@ func fuzzIndexOpsOnce(t *testing.T, data []byte) {
 				t.Fatalf("op %d: Remove(%d) = %v, want %v", i, id, got, want)
 			}
 			delete(model, id)
-		case 3: // time passes
-			now = now.Add(time.Duration(arg%4) * time.Second)
-		case 4: // Sweep
-			want := 0
-			for id, e := range model {
-				if !live(e) {
-					delete(model, id)
-					want++
-				}
-			}
-			if got := ix.Sweep(now); got != want {
-				t.Fatalf("op %d: Sweep = %d, want %d", i, got, want)
-			}
 		}
 		if ix.Len() != len(model) {
 			t.Fatalf("op %d: Len %d, model %d", i, ix.Len(), len(model))
@@ -798,7 +685,7 @@ func fuzzIndexOpsOnce(t *testing.T, data []byte) {
 }
 
 // A seed corpus entry built from a long random sequence, so plain
-// `go test` covers IVF training, eviction and expiry together.
+// `go test` covers IVF training, replacement and removal together.
 func TestIndexOpsLongSequence(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 13))
 	for cfg := range byte(8) {

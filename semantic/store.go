@@ -10,7 +10,7 @@ import (
 type StoreConfig struct {
 	Dim        int           // vector length; 0 takes the length of the first vector added
 	MaxEntries int           // bound over all scopes; the oldest entries go first
-	TTL        time.Duration // how long an entry can match
+	TTL        time.Duration // how long an entry can match; 0: no expiry
 }
 
 // Match is a cached question close enough to a new one.
@@ -27,14 +27,27 @@ type Match struct {
 // scope is everything about a request but its question (tenant, model,
 // system prompt, tools, parameters), so a match only ever compares
 // questions asked in the same way. The answers stay in the exact cache.
+//
+// The Store alone owns the age of its entries: a min-heap on the time an
+// entry was added (ties: the order of the Adds) finds the oldest entry
+// when the bound is reached and the expired ones; it removes them from
+// their scope's Index, which knows nothing of time. Lookup drops the
+// expired entries before it searches, and never matches one.
 type Store struct {
 	cfg StoreConfig
 
 	mu      sync.Mutex
 	scopes  map[string]*Index
 	entries map[uint64]entry
-	order   []uint64 // ids oldest first, for the global bound; may hold ids already gone
+	age     []aged // min-heap: every entry, oldest first
 	nextID  atomic.Uint64
+}
+
+// aged is an entry in the age heap: its Add time and id (ids grow with
+// every Add, so they order Adds of the same time).
+type aged struct {
+	at int64 // UnixNano
+	id uint64
 }
 
 type entry struct {
@@ -57,24 +70,30 @@ func (s *Store) Config() StoreConfig {
 
 // Lookup returns the cached question in scope most similar to query, if it
 // reaches threshold and passes the guards (Veto); a match the guards
-// refuse is returned with its Vetoed guard and ok false. best is the best similarity seen, hit or not (0 when the scope
-// is empty), for the score histogram.
+// refuse is returned with its Vetoed guard and ok false. best is the best
+// similarity seen, hit or not, for the score histogram: the search scores
+// only the cached questions whose sketch puts them near the threshold or
+// above (Index.SearchAtLeast), so best is exact from well below the
+// threshold up, and 0 when the scope is empty or holds nothing near.
 func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, now time.Time) (m Match, best float32, ok bool) {
 	s.mu.Lock()
+	s.sweepLocked(now)
 	ix := s.scopes[scope]
 	dim := s.cfg.Dim
 	s.mu.Unlock()
 	if ix == nil || len(vec) != dim {
 		return Match{}, 0, false
 	}
-	id, score, found := ix.Search(vec, now)
+	id, score, found := ix.SearchAtLeast(vec, threshold)
 	if !found {
 		return Match{}, 0, false
 	}
 	s.mu.Lock()
 	e, live := s.entries[id]
 	s.mu.Unlock()
-	if !live || score < threshold {
+	// An entry added, already expired, since the sweep above (a question
+	// shared by another instance, stamped long ago) is not matched either.
+	if !live || !s.fresh(e.added, now) || score < threshold {
 		return Match{}, score, false
 	}
 	if g := guardAnalyze(query).veto(e.facts); g != GuardNone {
@@ -97,32 +116,31 @@ func (s *Store) Add(scope, query string, vec []float32, key string, now time.Tim
 	}
 	ix := s.scopes[scope]
 	if ix == nil {
-		ix = NewIndex(s.cfg.Dim, s.cfg.MaxEntries, s.cfg.TTL)
+		ix = NewIndex(s.cfg.Dim)
 		s.scopes[scope] = ix
 	}
-	ix.Add(id, vec, now)
+	ix.Add(id, vec)
 	s.entries[id] = entry{scope: scope, query: query, key: key, facts: guardAnalyze(query), added: now}
-	s.order = append(s.order, id)
-	for len(s.entries) > s.cfg.MaxEntries && len(s.order) > 0 {
-		s.removeLocked(s.order[0])
-		s.order = s.order[1:]
-	}
-	if len(s.order) > 2*s.cfg.MaxEntries+64 { // ids removed elsewhere pile up: compact
-		live := s.order[:0]
-		for _, id := range s.order {
-			if _, ok := s.entries[id]; ok {
-				live = append(live, id)
-			}
-		}
-		s.order = live
+	s.age = append(s.age, aged{at: now.UnixNano(), id: id})
+	s.ageUp(len(s.age) - 1)
+	for len(s.entries) > s.cfg.MaxEntries {
+		s.removeOldestLocked()
 	}
 }
 
-func (s *Store) removeLocked(id uint64) {
-	e, ok := s.entries[id]
-	if !ok {
-		return
-	}
+// fresh reports whether an entry added at added can still match at now.
+func (s *Store) fresh(added, now time.Time) bool {
+	return s.cfg.TTL <= 0 || now.Sub(added) < s.cfg.TTL
+}
+
+// removeOldestLocked drops the oldest entry.
+func (s *Store) removeOldestLocked() {
+	id := s.age[0].id
+	last := len(s.age) - 1
+	s.age[0] = s.age[last]
+	s.age = s.age[:last]
+	s.ageDown(0)
+	e := s.entries[id]
 	delete(s.entries, id)
 	if ix := s.scopes[e.scope]; ix != nil {
 		ix.Remove(id)
@@ -132,18 +150,53 @@ func (s *Store) removeLocked(id uint64) {
 	}
 }
 
-// Sweep drops expired entries. Every entry lives the same TTL, so the
-// oldest-first order is also the order they expire in.
+// Sweep drops the entries expired at now.
 func (s *Store) Sweep(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.order) > 0 {
-		id := s.order[0]
-		if e, ok := s.entries[id]; ok && now.Sub(e.added) < s.cfg.TTL {
+	s.sweepLocked(now)
+}
+
+func (s *Store) sweepLocked(now time.Time) {
+	if s.cfg.TTL <= 0 {
+		return
+	}
+	for len(s.age) > 0 && !s.fresh(time.Unix(0, s.age[0].at), now) {
+		s.removeOldestLocked()
+	}
+}
+
+func (a aged) before(b aged) bool {
+	return a.at < b.at || a.at == b.at && a.id < b.id
+}
+
+func (s *Store) ageUp(j int) {
+	h := s.age
+	for j > 0 {
+		p := (j - 1) / 2
+		if !h[j].before(h[p]) {
 			return
 		}
-		s.removeLocked(id)
-		s.order = s.order[1:]
+		h[j], h[p] = h[p], h[j]
+		j = p
+	}
+}
+
+func (s *Store) ageDown(j int) {
+	h := s.age
+	for {
+		c := 2*j + 1
+		if c >= len(h) {
+			return
+		}
+		if r := c + 1; r < len(h) && h[r].before(h[c]) {
+			c = r
+		}
+		if !h[c].before(h[j]) {
+			return
+		}
+		h[j], h[c] = h[c], h[j]
+		j = c
 	}
 }
 
@@ -171,5 +224,5 @@ func (s *Store) Purge() {
 	defer s.mu.Unlock()
 	s.scopes = map[string]*Index{}
 	s.entries = map[uint64]entry{}
-	s.order = nil
+	s.age = nil
 }

@@ -89,3 +89,51 @@ func TestStoreConcurrent(t *testing.T) {
 		t.Errorf("%d entries, bound is 50", st.Entries)
 	}
 }
+
+// The Store owns its entries' age: the bound evicts the oldest by the time
+// it was added, whatever the order of the Adds (questions shared by
+// another instance arrive with their own, older, times).
+func TestStoreEvictsOldestByTime(t *testing.T) {
+	s := NewStore(StoreConfig{MaxEntries: 3, TTL: time.Hour})
+	t0 := time.Unix(1000, 0)
+	s.Add("a", "question number 1", unit(16, 1), "k1", t0.Add(3*time.Second))
+	s.Add("b", "question number 2", unit(16, 2), "k2", t0.Add(1*time.Second)) // shared, older
+	s.Add("a", "question number 3", unit(16, 3), "k3", t0.Add(4*time.Second))
+	s.Add("b", "question number 4", unit(16, 4), "k4", t0.Add(5*time.Second)) // evicts 2, the oldest
+	now := t0.Add(6 * time.Second)
+	if _, _, ok := s.Lookup("b", "question number 2", unit(16, 2), 0.9, now); ok {
+		t.Error("the oldest entry (added second) still matches")
+	}
+	for i, scope := range map[int]string{1: "a", 3: "a", 4: "b"} {
+		if m, _, ok := s.Lookup(scope, fmt.Sprint("question number ", i), unit(16, i), 0.9, now); !ok || m.Key != fmt.Sprint("k", i) {
+			t.Errorf("entry %d: %+v %v", i, m, ok)
+		}
+	}
+	s.Add("c", "question number 5", unit(16, 5), "k5", t0) // older than all: evicted at once
+	if st := s.Stats(); st.Entries != 3 || st.Scopes != 2 {
+		t.Errorf("stats %+v, want 3 entries in 2 scopes", st)
+	}
+}
+
+// A Lookup never matches an expired entry, and drops the expired ones
+// itself (the sweeper only bounds the memory of a store nobody asks).
+func TestStoreLookupDropsExpired(t *testing.T) {
+	s := NewStore(StoreConfig{MaxEntries: 10, TTL: time.Minute})
+	t0 := time.Unix(1000, 0)
+	s.Add("s", "How do I reset my password?", unit(8, 1), "k1", t0)
+	s.Add("s", "How do I delete my account?", unit(8, 2), "k2", t0.Add(30*time.Second))
+	if _, _, ok := s.Lookup("s", "How can I reset my password?", unit(8, 1), 0.8, t0.Add(time.Minute-1)); !ok {
+		t.Fatal("a live entry does not match")
+	}
+	if _, _, ok := s.Lookup("s", "How can I reset my password?", unit(8, 1), 0.8, t0.Add(time.Minute)); ok {
+		t.Fatal("an expired entry matched")
+	}
+	if st := s.Stats(); st.Entries != 1 {
+		t.Fatalf("after a Lookup at t0+1m: %+v, want the expired entry gone", st)
+	}
+	// An entry already expired when it is added never matches either.
+	s.Add("s", "How do I rename my team?", unit(8, 3), "k3", t0)
+	if _, _, ok := s.Lookup("s", "How can I rename my team?", unit(8, 3), 0.8, t0.Add(time.Minute)); ok {
+		t.Fatal("an entry added expired matched")
+	}
+}

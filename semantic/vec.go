@@ -8,17 +8,19 @@ import "math"
 // dotsF32 and dotsI8 score one query against consecutive vectors (out[i]
 // = q · row i), saving a call per vector.
 var (
-	dotF32  = dotUnrolled
-	dotI8   = dotI8Unrolled
-	dotsF32 = dotsUnrolled
-	dotsI8  = dotsI8Unrolled
-	simdOn  = false // whether the kernels are the assembly ones
+	dotF32   = dotUnrolled
+	dotI8    = dotI8Unrolled
+	dotsF32  = dotsUnrolled
+	dotsI8   = dotsI8Unrolled
+	hammings = hammingsGo
+	simdOn   = false // whether the kernels are the assembly ones
 )
 
 // usePureGo switches to the pure-Go kernels (tests and benchmarks compare
 // the two).
 func usePureGo() {
 	dotF32, dotI8, dotsF32, dotsI8, simdOn = dotUnrolled, dotI8Unrolled, dotsUnrolled, dotsI8Unrolled, false
+	hammings = hammingsGo
 }
 
 func dotsUnrolled(q, data, out []float32) {

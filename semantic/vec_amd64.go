@@ -19,6 +19,9 @@ func dotsF32AVX2(q, data, out []float32)
 //go:noescape
 func dotsI8AVX2(q []float32, codes []int8, out []float32)
 
+//go:noescape
+func hammingsPOPCNT(q *sketch, sk []uint64, out []int32)
+
 func init() {
 	if cpufeat.AVX2FMA {
 		useSIMD()
@@ -27,6 +30,12 @@ func init() {
 
 func useSIMD() {
 	dotF32, dotI8, dotsF32, dotsI8, simdOn = dotF32AVX2, dotI8AVX2Checked, dotsF32AVX2Checked, dotsI8AVX2Checked, true
+	hammings = hammingsChecked
+}
+
+func hammingsChecked(q *sketch, sk []uint64, out []int32) {
+	_ = sk[:len(out)*sketchWords]
+	hammingsPOPCNT(q, sk, out)
 }
 
 // dotF32AVX2 and dotI8AVX2Checked give the kernels the bounds behaviour of

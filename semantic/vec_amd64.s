@@ -283,3 +283,43 @@ irstore:
 iend:
 	VZEROUPPER
 	RET
+
+// func hammingsPOPCNT(q *sketch, sk []uint64, out []int32)
+// out[i] = the Hamming distance between the 4 words at q and sk[4i:4i+4].
+// Requires len(sk) >= 4*len(out) and POPCNT (every AVX2 CPU has it).
+TEXT ·hammingsPOPCNT(SB), NOSPLIT, $0-56
+	MOVQ q+0(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ sk_base+8(FP), SI
+	MOVQ out_base+32(FP), DI
+	MOVQ out_len+40(FP), CX
+
+hloop:
+	TESTQ CX, CX
+	JE    hend
+	MOVQ  (SI), AX
+	XORQ  R8, AX
+	POPCNTQ AX, AX
+	MOVQ  8(SI), BX
+	XORQ  R9, BX
+	POPCNTQ BX, BX
+	MOVQ  16(SI), DX
+	XORQ  R10, DX
+	POPCNTQ DX, DX
+	MOVQ  24(SI), R12
+	XORQ  R11, R12
+	POPCNTQ R12, R12
+	ADDQ  BX, AX
+	ADDQ  R12, DX
+	ADDQ  DX, AX
+	MOVL  AX, (DI)
+	ADDQ  $32, SI
+	ADDQ  $4, DI
+	DECQ  CX
+	JMP   hloop
+
+hend:
+	RET
