@@ -24,7 +24,7 @@ var semVecs = struct {
 	}, []string{"cache"}),
 	bestSimilarity: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ragproxy_semantic_best_similarity",
-		Help:    "Best cosine similarity found per semantic lookup, hit or not: the score distribution to tune the threshold by.",
+		Help:    "Best cosine similarity found per semantic lookup, hit or not, counted when it comes within about 0.2 of the threshold (the search scores only entries that can): the score distribution near the threshold, to tune it by.",
 		Buckets: prometheus.LinearBuckets(0.05, 0.05, 20),
 	}, []string{"cache"}),
 	vetoes: prometheus.NewCounterVec(prometheus.CounterOpts{
