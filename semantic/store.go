@@ -38,7 +38,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	scopes  map[string]*Index
-	entries map[uint64]entry
+	entries map[uint64]*entry
 	age     []aged // min-heap: every entry, oldest first
 	nextID  atomic.Uint64
 }
@@ -52,13 +52,16 @@ type aged struct {
 
 type entry struct {
 	scope, query, key string
-	facts             guardFacts // the query's, for the guards
 	added             time.Time
+	// facts are the query's, for the guards: analysed the first time a
+	// lookup comes near it, not on Add, since most cached questions are
+	// never near another (a miss then pays for no analysis). Set under mu.
+	facts *guardFacts
 }
 
 // NewStore returns an empty store.
 func NewStore(cfg StoreConfig) *Store {
-	return &Store{cfg: cfg, scopes: map[string]*Index{}, entries: map[uint64]entry{}}
+	return &Store{cfg: cfg, scopes: map[string]*Index{}, entries: map[uint64]*entry{}}
 }
 
 // Config returns the store's configuration.
@@ -90,13 +93,24 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 	}
 	s.mu.Lock()
 	e, live := s.entries[id]
+	var facts *guardFacts
+	if live {
+		facts = e.facts
+	}
 	s.mu.Unlock()
 	// An entry added, already expired, since the sweep above (a question
 	// shared by another instance, stamped long ago) is not matched either.
 	if !live || !s.fresh(e.added, now) || score < threshold {
 		return Match{}, score, false
 	}
-	if g := guardAnalyze(query).veto(e.facts); g != GuardNone {
+	if facts == nil {
+		f := guardAnalyze(e.query) // outside the lock; a racing lookup's copy is the same
+		facts = &f
+		s.mu.Lock()
+		e.facts = facts
+		s.mu.Unlock()
+	}
+	if g := guardAnalyze(query).veto(*facts); g != GuardNone {
 		return Match{Vetoed: g}, score, false
 	}
 	return Match{Key: e.key, Query: e.query, Score: score}, score, true
@@ -120,7 +134,7 @@ func (s *Store) Add(scope, query string, vec []float32, key string, now time.Tim
 		s.scopes[scope] = ix
 	}
 	ix.Add(id, vec)
-	s.entries[id] = entry{scope: scope, query: query, key: key, facts: guardAnalyze(query), added: now}
+	s.entries[id] = &entry{scope: scope, query: query, key: key, added: now}
 	s.age = append(s.age, aged{at: now.UnixNano(), id: id})
 	s.ageUp(len(s.age) - 1)
 	for len(s.entries) > s.cfg.MaxEntries {
@@ -223,6 +237,6 @@ func (s *Store) Purge() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scopes = map[string]*Index{}
-	s.entries = map[uint64]entry{}
+	s.entries = map[uint64]*entry{}
 	s.age = nil
 }
