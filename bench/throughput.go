@@ -584,6 +584,13 @@ func runThroughput(o throughputOptions) error {
 	}
 
 	fmt.Print(throughputReport(o, runs))
+	if o.CPUProfile != "" {
+		share, err := cpuShareReport(o.CPUProfile, o.Scenarios, runs)
+		if err != nil {
+			return err
+		}
+		fmt.Print(share)
+	}
 	for _, ru := range runs {
 		if ru.Result.Errors > 0 || ru.Result.BadCache > 0 || ru.RedisErrors > 0 {
 			return fmt.Errorf("round %d, %s: %d errors, %d answers with the wrong X-Cache, %d Redis errors",
