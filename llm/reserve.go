@@ -1,6 +1,9 @@
 package llm
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // maxChoices bounds the "n" a reservation multiplies the output cap by.
 const maxChoices = 128
@@ -42,9 +45,24 @@ func ModelOf(body []byte) string {
 	if len(v) == 0 || v[0] != '"' {
 		return ""
 	}
+	if raw := v[1 : len(v)-1]; plainText(raw) {
+		return string(raw) // the usual name: its bytes are its text
+	}
 	var s string
 	if json.Unmarshal(v, &s) != nil {
 		return ""
 	}
 	return s
+}
+
+// plainText reports whether a JSON string's content (quotes left off)
+// decodes to its own bytes: no escape, no control character (which make
+// it malformed), valid UTF-8.
+func plainText(raw []byte) bool {
+	for _, c := range raw {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(raw)
 }
