@@ -20,7 +20,14 @@ type doc struct {
 	model, messages, input, prompt, prevID, maxTokens []byte
 	rag                                               [3][]byte  // query, question, q
 	caps                                              []capField // output caps, in the body's order
-	items                                             [][]byte   // elements of messages (chat, messages) or input (responses)
+	items                                             []item     // elements of messages (chat, messages) or input (responses)
+}
+
+// item is a message (or Responses input item): its value and, if it is
+// an object, the members the checks read (nil when absent), taken in one
+// walk over it.
+type item struct {
+	value, role, content, typ []byte
 }
 
 // capField is a member that caps the answer's tokens: its decoded name
@@ -84,7 +91,22 @@ func (d *doc) read(api llm.API, body []byte) bool {
 		items = d.input
 	}
 	if kind(items) == '[' {
-		llm.EachElement(items, func(v []byte) { d.items = append(d.items, v) })
+		llm.EachElement(items, func(v []byte) {
+			it := item{value: v}
+			if kind(v) == '{' {
+				llm.EachMember(v, func(n, val []byte) {
+					switch {
+					case keyIs(n, "role"):
+						it.role = val
+					case keyIs(n, "content"):
+						it.content = val
+					case keyIs(n, "type"):
+						it.typ = val
+					}
+				})
+			}
+			d.items = append(d.items, it)
+		})
 	}
 	return true
 }
@@ -200,10 +222,10 @@ func (d *doc) userTexts(api llm.API, field string, fn func([]byte)) {
 	}
 }
 
-func userMessages(items [][]byte, fn func([]byte)) {
+func userMessages(items []item, fn func([]byte)) {
 	for _, it := range items {
-		if kind(it) == '{' && isText(member(it, "role"), "user") {
-			messageTexts(member(it, "content"), fn)
+		if isText(it.role, "user") {
+			messageTexts(it.content, fn)
 		}
 	}
 }
@@ -296,16 +318,16 @@ func (d *doc) blankQuestion(api llm.API, field string) bool {
 	return ok && len(bytes.TrimSpace(s)) == 0
 }
 
-func lastUserBlank(items [][]byte) bool {
+func lastUserBlank(items []item) bool {
 	if len(items) == 0 {
 		return false
 	}
 	msg := items[len(items)-1]
-	if kind(msg) != '{' || !isText(member(msg, "role"), "user") {
+	if !isText(msg.role, "user") {
 		return false
 	}
 	blank := true
-	textOnly := messageTexts(member(msg, "content"), func(t []byte) {
+	textOnly := messageTexts(msg.content, func(t []byte) {
 		blank = blank && len(bytes.TrimSpace(t)) == 0
 	})
 	return textOnly && blank // an image or a file says something
@@ -359,18 +381,18 @@ func nonBlank(v []byte) (int, bool) {
 
 // lastUserQuestion is the length of the question in the last item, if it
 // is the user's message with text only (parts joined by newlines).
-func lastUserQuestion(items [][]byte) (int, bool) {
+func lastUserQuestion(items []item) (int, bool) {
 	if len(items) == 0 {
 		return 0, false
 	}
 	msg := items[len(items)-1]
-	if kind(msg) != '{' || !isText(member(msg, "role"), "user") {
+	if !isText(msg.role, "user") {
 		return 0, false
 	}
-	if typ := member(msg, "type"); typ != nil && !isText(typ, "message") {
+	if msg.typ != nil && !isText(msg.typ, "message") {
 		return 0, false // a Responses API item that is not a message
 	}
-	content := member(msg, "content")
+	content := msg.content
 	switch kind(content) {
 	case '"':
 		return nonBlank(content)

@@ -116,10 +116,10 @@ func (r *Rules) checkShape(api llm.API, d *doc) *Refusal {
 			return ref
 		}
 		for i, m := range d.items {
-			if kind(m) != '{' {
+			if kind(m.value) != '{' {
 				return refuse(InvalidField, fmt.Sprintf("messages[%d] must be an object", i))
 			}
-			role, ok := text(member(m, "role"))
+			role, ok := text(m.role)
 			if !ok {
 				return refuse(MissingField, fmt.Sprintf("messages[%d] has no role", i))
 			}
@@ -145,14 +145,13 @@ func (r *Rules) checkShape(api llm.API, d *doc) *Refusal {
 				return ref
 			}
 			for i, it := range d.items {
-				if kind(it) != '{' {
+				if kind(it.value) != '{' {
 					return refuse(InvalidField, fmt.Sprintf("input[%d] must be an object", i))
 				}
-				role := member(it, "role")
-				if role == nil {
+				if it.role == nil {
 					continue // a tool call, tool output or reasoning item
 				}
-				if s, ok := text(role); !ok || !slices.Contains(responsesRoles, string(s)) {
+				if s, ok := text(it.role); !ok || !slices.Contains(responsesRoles, string(s)) {
 					return refuse(InvalidRole, fmt.Sprintf("input[%d] has a role this API does not have; it takes %s", i, strings.Join(responsesRoles, ", ")))
 				}
 			}
