@@ -59,7 +59,7 @@ type scanner struct {
 // foldedKey is a key in lower case: in the body (off into src) or, when
 // folding changed it, in the scratch buffer.
 type foldedKey struct {
-	off, n  uint32
+	off, n  int
 	scratch bool
 }
 
@@ -226,7 +226,7 @@ func (s *scanner) fold(quoted []byte, plain bool) foldedKey {
 		lower = lower && !('A' <= c && c <= 'Z')
 	}
 	if ascii && lower {
-		return foldedKey{off: uint32(s.pos - len(quoted) + 1), n: uint32(len(raw))}
+		return foldedKey{off: s.pos - len(quoted) + 1, n: len(raw)}
 	}
 	off := len(s.folded)
 	if ascii {
@@ -239,7 +239,7 @@ func (s *scanner) fold(quoted []byte, plain bool) foldedKey {
 	} else {
 		s.folded = append(s.folded, strings.ToLower(decodeString(quoted))...)
 	}
-	return foldedKey{off: uint32(off), n: uint32(len(s.folded) - off), scratch: true}
+	return foldedKey{off: off, n: len(s.folded) - off, scratch: true}
 }
 
 func (s *scanner) key(k foldedKey) []byte {
