@@ -45,7 +45,7 @@ func ModelOf(body []byte) string {
 	if len(v) == 0 || v[0] != '"' {
 		return ""
 	}
-	if raw := v[1 : len(v)-1]; plainText(raw) {
+	if raw := v[1 : len(v)-1]; PlainText(raw) {
 		return string(raw) // the usual name: its bytes are its text
 	}
 	var s string
@@ -55,10 +55,11 @@ func ModelOf(body []byte) string {
 	return s
 }
 
-// plainText reports whether a JSON string's content (quotes left off)
+// PlainText reports whether a JSON string's content (quotes left off)
 // decodes to its own bytes: no escape, no control character (which make
-// it malformed), valid UTF-8.
-func plainText(raw []byte) bool {
+// it malformed), valid UTF-8. Such a string, the usual one, is read
+// without decoding it.
+func PlainText(raw []byte) bool {
 	for _, c := range raw {
 		if c < 0x20 || c == '\\' {
 			return false

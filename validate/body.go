@@ -156,8 +156,7 @@ func member(v []byte, name string) []byte {
 
 // keyIs reports whether the quoted key n decodes to name.
 func keyIs(n []byte, name string) bool {
-	raw := n[1 : len(n)-1]
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+	if raw := n[1 : len(n)-1]; llm.PlainText(raw) {
 		return string(raw) == name
 	}
 	return decodeString(n) == name

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/ragproxy/ragproxy/llm"
 )
 
 // maxDepth bounds the nesting of a request body: deeper bodies are
@@ -345,8 +347,7 @@ func text(v []byte) ([]byte, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return nil, false
 	}
-	raw := v[1 : len(v)-1]
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+	if raw := v[1 : len(v)-1]; llm.PlainText(raw) {
 		return raw, true
 	}
 	return []byte(decodeString(v)), true
