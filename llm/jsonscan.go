@@ -32,6 +32,46 @@ func HasMember(body []byte, name string) (has, object bool) {
 	return has && object, object
 }
 
+// EachMember calls fn with the name (a JSON string, quotes included) and
+// the value of each member of the JSON object b, in order, and reports
+// whether b is a well-formed object, checking its structure only (see
+// eachMember): for a body a strict parser has already checked, it is a
+// way to walk it without decoding it.
+func EachMember(b []byte, fn func(name, value []byte)) bool { return eachMember(b, fn) }
+
+// EachElement calls fn with each element of the JSON array b, in order,
+// and reports whether b is a well-formed array, checking its structure
+// only, as EachMember does.
+func EachElement(b []byte, fn func(value []byte)) bool {
+	i := skipSpaceAt(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipSpaceAt(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return skipSpaceAt(b, i+1) == len(b)
+	}
+	for {
+		end := valueEnd(b, i)
+		if end < 0 {
+			return false
+		}
+		fn(b[i:end])
+		i = skipSpaceAt(b, end)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpaceAt(b, i+1)
+		case ']':
+			return skipSpaceAt(b, i+1) == len(b)
+		default:
+			return false
+		}
+	}
+}
+
 // eachMember calls fn with the name (a JSON string, quotes included) and
 // the value of each member of the JSON object b, in order, and reports
 // whether b is a well-formed object.

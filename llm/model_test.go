@@ -39,17 +39,3 @@ func FuzzModelOf(f *testing.F) {
 		}
 	})
 }
-
-func TestModelOf(t *testing.T) {
-	for body, want := range map[string]string{
-		`{"model":"gpt-4o-mini","messages":[]}`: "gpt-4o-mini",
-		`{"model":"gpt\u002d4o"}`:               "gpt-4o",
-		`{"model":"claude","model":"haiku"}`:    "haiku",
-		`{"model":"x"} trailing`:                "",
-		`{"model":7}`:                           "",
-	} {
-		if got := ModelOf([]byte(body)); got != want {
-			t.Errorf("ModelOf(%s) = %q, want %q", body, got, want)
-		}
-	}
-}

@@ -142,3 +142,14 @@ func FuzzTakeQuery(f *testing.F) {
 		}
 	})
 }
+
+// ModelOf reads a model's name as encoding/json decodes it, or "".
+func TestModelOf(t *testing.T) {
+	for _, model := range []string{`"gpt-4o-mini"`, `"é"`, `"a\"b"`, `"\u00e9"`, "\"\xff\"", "\"a\x01\"", `"\ud800"`, `""`, `3`, `null`} {
+		var want string
+		_ = json.Unmarshal([]byte(model), &want)
+		if got := ModelOf([]byte(`{"model":` + model + `,"Stream":true}`)); got != want {
+			t.Errorf("ModelOf(model %s) = %q, want %q", model, got, want)
+		}
+	}
+}

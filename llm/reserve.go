@@ -1,6 +1,9 @@
 package llm
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // maxChoices bounds the "n" a reservation multiplies the output cap by.
 const maxChoices = 128
@@ -42,8 +45,8 @@ func ModelOf(body []byte) string {
 	if len(v) == 0 || v[0] != '"' {
 		return ""
 	}
-	if len(v) >= 2 && v[len(v)-1] == '"' && isPlainASCII(v[1:len(v)-1]) {
-		return string(v[1 : len(v)-1]) // nothing to decode: what json.Unmarshal gives
+	if len(v) >= 2 && PlainText(v[1:len(v)-1]) {
+		return string(v[1 : len(v)-1]) // the usual name: its bytes are its text
 	}
 	var s string
 	if json.Unmarshal(v, &s) != nil {
@@ -52,13 +55,15 @@ func ModelOf(body []byte) string {
 	return s
 }
 
-// isPlainASCII reports whether b, the inside of a JSON string, is printable
-// ASCII without escapes: its bytes are the string's.
-func isPlainASCII(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+// PlainText reports whether a JSON string's content (quotes left off)
+// decodes to its own bytes: no escape, no control character (which make
+// it malformed), valid UTF-8. Such a string, the usual one, is read
+// without decoding it.
+func PlainText(raw []byte) bool {
+	for _, c := range raw {
+		if c < 0x20 || c == '\\' {
 			return false
 		}
 	}
-	return true
+	return utf8.Valid(raw)
 }

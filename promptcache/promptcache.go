@@ -270,19 +270,32 @@ func OpenAI(body []byte, key string) ([]byte, Result) {
 	case has:
 		return body, KeyPresent
 	}
-	value, err := json.Marshal(key)
-	if err != nil {
-		return body, NotApplicable
-	}
 	open := bytes.IndexByte(body, '{') + 1 // a well-formed object: its first byte past spaces
-	out := make([]byte, 0, len(body)+len(value)+len(`"prompt_cache_key":,`))
+	out := make([]byte, 0, len(body)+len(key)+len(`"prompt_cache_key":"",`))
 	out = append(out, body[:open]...)
 	out = append(out, `"prompt_cache_key":`...)
-	out = append(out, value...)
+	out, ok := appendQuoted(out, key)
+	if !ok {
+		return body, NotApplicable
+	}
 	if rest := bytes.TrimLeft(body[open:], " \t\r\n"); len(rest) > 0 && rest[0] != '}' {
 		out = append(out, ',')
 	}
 	return append(out, body[open:]...), KeySet
+}
+
+// appendQuoted appends key as json.Marshal writes it: the key the
+// handler sets, a hash in hex, is its bytes in quotes.
+func appendQuoted(dst []byte, key string) ([]byte, bool) {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			value, err := json.Marshal(key)
+			return append(dst, value...), err == nil
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, key...)
+	return append(dst, '"'), true
 }
 
 func decode(body []byte) (map[string]any, bool) {

@@ -190,3 +190,14 @@ func FuzzAnthropic(f *testing.F) {
 		}
 	})
 }
+
+// The key is written as json.Marshal writes it, whatever it holds.
+func TestOpenAIKeyQuoted(t *testing.T) {
+	for _, key := range []string{"0123456789abcdef0123456789abcdef", "a b~", "é", "\x01", `a"b\c`, "<&>", "\x7f", "\xff"} {
+		value, _ := json.Marshal(key)
+		want := `{"prompt_cache_key":` + string(value) + `,"model":"m"}`
+		if out, res := OpenAI([]byte(`{"model":"m"}`), key); res != KeySet || string(out) != want {
+			t.Errorf("OpenAI(key %q) = %s %s, want %s", key, res, out, want)
+		}
+	}
+}

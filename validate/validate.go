@@ -8,12 +8,11 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ragproxy/ragproxy/llm"
 )
@@ -44,22 +43,28 @@ var (
 // Check validates a request body sent to path (its API is llm.APIOf's).
 // It returns the body to send on — body itself, or a rewrite when an
 // output cap was clamped — or why the request is refused.
+//
+// The body is checked in one pass over its bytes (checkJSON) and then
+// read where it is, never decoded into Go values: only the strings a
+// check compares or matches are decoded, and only when they hold escapes
+// or invalid UTF-8.
 func (r *Rules) Check(path string, body []byte) ([]byte, *Refusal) {
 	api := llm.APIOf(path)
-	v, err := decodeStrict(body)
-	switch {
-	case errors.Is(err, errDuplicate):
+	switch err := checkJSON(body); err {
+	case nil:
+	case errDuplicate:
 		return nil, refuse(DuplicateKey, "the request body has a key twice in one object")
-	case errors.Is(err, errTooDeep):
+	case errTooDeep:
 		return nil, refuse(InvalidJSON, fmt.Sprintf("the request body is nested deeper than %d levels", maxDepth))
-	case err != nil:
+	default:
 		return nil, refuse(InvalidJSON, "the request body is not well-formed JSON")
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
+	d := docPool.Get().(*doc)
+	defer d.release()
+	if !d.read(api, body) {
 		return nil, refuse(InvalidJSON, "the request body must be a JSON object")
 	}
-	if ref := r.checkShape(api, obj); ref != nil {
+	if ref := r.checkShape(api, d); ref != nil {
 		return nil, ref
 	}
 	if r.MaxPromptTokens > 0 {
@@ -67,111 +72,105 @@ func (r *Rules) Check(path string, body []byte) ([]byte, *Refusal) {
 			return nil, refuse(PromptTooLong, fmt.Sprintf("the prompt is about %d tokens, over the limit of %d", est, r.MaxPromptTokens))
 		}
 	}
-	if ref := r.checkModel(api, obj); ref != nil {
+	if ref := r.checkModel(api, d); ref != nil {
 		return nil, ref
 	}
-	clamped, ref := r.checkCap(obj)
+	clamp, ref := r.checkCap(d)
 	if ref != nil {
 		return nil, ref
 	}
-	if clamped {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if enc.Encode(obj) != nil {
+	if ref := r.checkText(api, d); ref != nil {
+		return nil, ref
+	}
+	if len(clamp) > 0 {
+		out, ok := r.clamped(body, clamp)
+		if !ok {
 			return nil, refuse(InvalidJSON, "the request body could not be re-encoded")
 		}
-		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	}
-	if ref := r.checkText(api, obj); ref != nil {
-		return nil, ref
+		return out, nil
 	}
 	return body, nil
 }
 
 // checkShape checks the fields and roles the API requires.
-func (r *Rules) checkShape(api llm.API, obj map[string]any) *Refusal {
+func (r *Rules) checkShape(api llm.API, d *doc) *Refusal {
 	switch api {
 	case llm.Chat, llm.Messages:
-		if ref := needModel(obj); ref != nil {
+		if ref := needModel(d.model); ref != nil {
 			return ref
 		}
-		msgs, ok := obj["messages"].([]any)
-		if !ok {
-			return missingOrInvalid(obj, "messages", "an array of messages")
+		if kind(d.messages) != '[' {
+			return missingOrInvalid(d.messages, "messages", "an array of messages")
 		}
-		if len(msgs) == 0 {
+		if len(d.items) == 0 {
 			return refuse(InvalidField, "messages must not be empty")
 		}
 		roles := chatRoles
 		if api == llm.Messages {
 			roles = messagesRoles
-			if ref := needCount(obj, "max_tokens"); ref != nil {
-				return ref
+			if _, ok := count(d.maxTokens); !ok {
+				return missingOrInvalid(d.maxTokens, "max_tokens", "a whole number")
 			}
 		}
-		if ref := r.checkCount(len(msgs)); ref != nil {
+		if ref := r.checkCount(len(d.items)); ref != nil {
 			return ref
 		}
-		for i, m := range msgs {
-			msg, ok := m.(map[string]any)
-			if !ok {
+		for i, m := range d.items {
+			if kind(m.value) != '{' {
 				return refuse(InvalidField, fmt.Sprintf("messages[%d] must be an object", i))
 			}
-			role, ok := msg["role"].(string)
+			role, ok := text(m.role)
 			if !ok {
 				return refuse(MissingField, fmt.Sprintf("messages[%d] has no role", i))
 			}
-			if !slices.Contains(roles, role) {
-				return refuse(InvalidRole, fmt.Sprintf("messages[%d] has role %q; this API takes %s", i, clip(role), strings.Join(roles, ", ")))
+			if !slices.Contains(roles, string(role)) {
+				return refuse(InvalidRole, fmt.Sprintf("messages[%d] has role %q; this API takes %s", i, clip(string(role)), strings.Join(roles, ", ")))
 			}
 		}
 	case llm.Completions:
-		if ref := needModel(obj); ref != nil {
+		if ref := needModel(d.model); ref != nil {
 			return ref
 		}
-		if _, ok := obj["prompt"]; !ok {
+		if d.prompt == nil {
 			return refuse(MissingField, "prompt is required")
 		}
 	case llm.Responses:
-		if ref := needModel(obj); ref != nil {
+		if ref := needModel(d.model); ref != nil {
 			return ref
 		}
-		switch in := obj["input"].(type) {
-		case string:
-		case []any:
-			if ref := r.checkCount(len(in)); ref != nil {
+		switch kind(d.input) {
+		case '"':
+		case '[':
+			if ref := r.checkCount(len(d.items)); ref != nil {
 				return ref
 			}
-			for i, it := range in {
-				item, ok := it.(map[string]any)
-				if !ok {
+			for i, it := range d.items {
+				if kind(it.value) != '{' {
 					return refuse(InvalidField, fmt.Sprintf("input[%d] must be an object", i))
 				}
-				role, has := item["role"]
-				if !has {
+				if it.role == nil {
 					continue // a tool call, tool output or reasoning item
 				}
-				if s, ok := role.(string); !ok || !slices.Contains(responsesRoles, s) {
+				if s, ok := text(it.role); !ok || !slices.Contains(responsesRoles, string(s)) {
 					return refuse(InvalidRole, fmt.Sprintf("input[%d] has a role this API does not have; it takes %s", i, strings.Join(responsesRoles, ", ")))
 				}
 			}
-		case nil:
-			if _, ok := obj["previous_response_id"]; !ok {
-				return missingOrInvalid(obj, "input", "a string or an array of items")
+		case 0, 'n': // absent or null
+			if d.prevID == nil {
+				return missingOrInvalid(d.input, "input", "a string or an array of items")
 			}
 		default:
 			return refuse(InvalidField, "input must be a string or an array of items")
 		}
 	case llm.RAG:
 		if r.Field != "" {
-			if _, ok := llm.ParsePath(r.Field).Get(obj); !ok {
+			if get(d.body, llm.ParsePath(r.Field)) == nil {
 				return refuse(MissingField, r.Field+" is required")
 			}
 			return nil
 		}
-		for _, f := range []string{"query", "question", "q"} {
-			if _, ok := obj[f]; ok {
+		for _, v := range d.rag {
+			if v != nil {
 				return nil
 			}
 		}
@@ -187,240 +186,106 @@ func (r *Rules) checkCount(n int) *Refusal {
 	return nil
 }
 
-func needModel(obj map[string]any) *Refusal {
-	if s, ok := obj["model"].(string); !ok || s == "" {
-		return missingOrInvalid(obj, "model", "a non-empty string")
+func needModel(model []byte) *Refusal {
+	if s, ok := text(model); !ok || len(s) == 0 {
+		return missingOrInvalid(model, "model", "a non-empty string")
 	}
 	return nil
 }
 
-func needCount(obj map[string]any, field string) *Refusal {
-	if _, ok := count(obj[field]); !ok {
-		return missingOrInvalid(obj, field, "a whole number")
-	}
-	return nil
-}
-
-func missingOrInvalid(obj map[string]any, field, want string) *Refusal {
-	if v, ok := obj[field]; !ok || v == nil {
+// missingOrInvalid refuses a field that is absent or null as missing,
+// any other as invalid.
+func missingOrInvalid(v []byte, field, want string) *Refusal {
+	if k := kind(v); k == 0 || k == 'n' {
 		return refuse(MissingField, field+" is required")
 	}
 	return refuse(InvalidField, field+" must be "+want)
 }
 
-// count reads a non-negative whole number.
-func count(v any) (int64, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, false
-	}
-	i, err := n.Int64()
-	if err != nil || i < 0 {
-		return 0, false
-	}
-	return i, true
-}
-
 // checkModel enforces the allowed models. A RAG body need not name one;
 // if it does, it must be allowed too.
-func (r *Rules) checkModel(api llm.API, obj map[string]any) *Refusal {
-	if len(r.Models) == 0 {
+func (r *Rules) checkModel(api llm.API, d *doc) *Refusal {
+	if len(r.Models) == 0 || d.model == nil && api == llm.RAG {
 		return nil
 	}
-	m, has := obj["model"]
-	if !has && api == llm.RAG {
-		return nil
-	}
-	if s, ok := m.(string); !ok || !slices.Contains(r.Models, s) {
+	if s, ok := text(d.model); !ok || !slices.Contains(r.Models, string(s)) {
 		return refuse(ModelNotAllowed, "this model is not allowed here; allowed: "+strings.Join(r.Models, ", "))
 	}
 	return nil
 }
 
 // checkCap enforces MaxTokens on every output cap the body names (keys
-// matched without regard to case, as the rate limiter reads them), and
-// reports whether it lowered one.
-func (r *Rules) checkCap(obj map[string]any) (clamped bool, _ *Refusal) {
-	for key, v := range obj {
-		if !slices.ContainsFunc(capFields, func(f string) bool { return strings.EqualFold(f, key) }) || v == nil {
+// matched without regard to case, as the rate limiter reads them), in
+// the body's order, and returns the names of those to lower to it.
+func (r *Rules) checkCap(d *doc) (clamp []string, _ *Refusal) {
+	for _, c := range d.caps {
+		if kind(c.value) == 'n' {
 			continue
 		}
-		n, ok := count(v)
+		n, ok := count(c.value)
 		if !ok {
-			return false, refuse(InvalidField, key+" must be a whole number")
+			return nil, refuse(InvalidField, c.name+" must be a whole number")
 		}
 		if r.MaxTokens <= 0 || n <= r.MaxTokens {
 			continue
 		}
 		if !r.ClampMaxTokens {
-			return false, refuse(MaxTokensTooLarge, fmt.Sprintf("%s is %d, over the limit of %d", key, n, r.MaxTokens))
+			return nil, refuse(MaxTokensTooLarge, fmt.Sprintf("%s is %d, over the limit of %d", c.name, n, r.MaxTokens))
 		}
-		obj[key] = json.Number(fmt.Sprint(r.MaxTokens))
-		clamped = true
+		clamp = append(clamp, c.name)
 	}
-	return clamped, nil
+	return clamp, nil
+}
+
+// clamped is body with the output caps named lowered to MaxTokens: the
+// body decoded and encoded again (keys sorted), which only a clamp pays.
+func (r *Rules) clamped(body []byte, names []string) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var obj map[string]any
+	if dec.Decode(&obj) != nil {
+		return nil, false
+	}
+	for _, name := range names {
+		obj[name] = json.Number(strconv.FormatInt(r.MaxTokens, 10))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(obj) != nil {
+		return nil, false
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
 }
 
 // checkText checks the question (not blank, not too long) and every text
-// the user wrote against the deny patterns. It takes the question out of
-// obj (llm.TakeQuery), so it runs last.
-func (r *Rules) checkText(api llm.API, obj map[string]any) *Refusal {
+// the user wrote against the deny patterns.
+func (r *Rules) checkText(api llm.API, d *doc) *Refusal {
 	if api == llm.NoQuestion {
 		return nil
 	}
 	if len(r.Deny) > 0 {
-		for _, t := range userTexts(api, obj, r.Field) {
+		denied := false
+		d.userTexts(api, r.Field, func(t []byte) {
 			for _, re := range r.Deny {
-				if re.MatchString(t) {
-					return refuse(ContentDenied, "the request's text is not allowed here")
+				if !denied && re.Match(t) {
+					denied = true
 				}
 			}
+		})
+		if denied {
+			return refuse(ContentDenied, "the request's text is not allowed here")
 		}
 	}
-	if blankQuestion(api, obj, r.Field) {
+	if d.blankQuestion(api, r.Field) {
 		return refuse(EmptyQuestion, "the question is empty")
 	}
-	q, ok := llm.TakeQuery("/"+apiPath[api], obj, r.Field)
-	if ok && r.MaxQuestionLength > 0 && utf8.RuneCountInString(q) > r.MaxQuestionLength {
-		return refuse(QuestionTooLong, fmt.Sprintf("the question is %d characters, over the limit of %d", utf8.RuneCountInString(q), r.MaxQuestionLength))
+	if r.MaxQuestionLength > 0 {
+		if n, ok := d.questionLength(api, r.Field); ok && n > r.MaxQuestionLength {
+			return refuse(QuestionTooLong, fmt.Sprintf("the question is %d characters, over the limit of %d", n, r.MaxQuestionLength))
+		}
 	}
 	return nil
-}
-
-// apiPath is a path of each API, for llm functions that take a path.
-var apiPath = map[llm.API]string{
-	llm.Chat: "chat/completions", llm.Completions: "completions", llm.Responses: "responses",
-	llm.Messages: "messages", llm.RAG: "query",
-}
-
-// blankQuestion reports a question that is there but blank: the last
-// message is the user's and says nothing, or the prompt, input or query
-// is a blank string.
-func blankQuestion(api llm.API, obj map[string]any, field string) bool {
-	var v any
-	switch {
-	case api == llm.RAG && field != "":
-		v, _ = llm.ParsePath(field).Get(obj)
-	case api == llm.RAG:
-		for _, f := range []string{"query", "question", "q"} {
-			if x, ok := obj[f]; ok {
-				v = x
-				break
-			}
-		}
-	case api == llm.Completions:
-		v = obj["prompt"]
-	case api == llm.Responses:
-		if s, ok := obj["input"].(string); ok {
-			v = s
-		} else if items, ok := obj["input"].([]any); ok {
-			return lastUserBlank(items)
-		}
-	default: // Chat, Messages
-		items, _ := obj["messages"].([]any)
-		return lastUserBlank(items)
-	}
-	s, ok := v.(string)
-	return ok && strings.TrimSpace(s) == ""
-}
-
-func lastUserBlank(items []any) bool {
-	if len(items) == 0 {
-		return false
-	}
-	msg, ok := items[len(items)-1].(map[string]any)
-	if !ok || msg["role"] != "user" {
-		return false
-	}
-	var texts []string
-	if !messageTexts(msg["content"], &texts) {
-		return false // an image or a file says something
-	}
-	return strings.TrimSpace(strings.Join(texts, "")) == ""
-}
-
-// userTexts gathers every text the user wrote: every user message (or
-// Responses input), the prompt, the query. Deny patterns are matched
-// against all of them, not the last question alone, so a denied text
-// cannot hide in an earlier turn or a prompt array.
-func userTexts(api llm.API, obj map[string]any, field string) []string {
-	var out []string
-	switch api {
-	case llm.Chat, llm.Messages:
-		msgs, _ := obj["messages"].([]any)
-		userMessages(msgs, &out)
-	case llm.Responses:
-		switch in := obj["input"].(type) {
-		case string:
-			out = append(out, in)
-		case []any:
-			userMessages(in, &out)
-		}
-	case llm.Completions:
-		strs(obj["prompt"], &out)
-	case llm.RAG:
-		if field != "" {
-			v, _ := llm.ParsePath(field).Get(obj)
-			strs(v, &out)
-			break
-		}
-		for _, f := range []string{"query", "question", "q"} {
-			strs(obj[f], &out)
-		}
-	}
-	return out
-}
-
-func userMessages(items []any, out *[]string) {
-	for _, it := range items {
-		msg, ok := it.(map[string]any)
-		if ok && msg["role"] == "user" {
-			messageTexts(msg["content"], out)
-		}
-	}
-}
-
-// messageTexts appends a message content's texts (a string, or the text
-// of its parts), and reports whether it holds text only.
-func messageTexts(content any, out *[]string) bool {
-	switch c := content.(type) {
-	case string:
-		*out = append(*out, c)
-		return true
-	case []any:
-		textOnly := true
-		for _, p := range c {
-			part, ok := p.(map[string]any)
-			if !ok {
-				textOnly = false
-				continue
-			}
-			if t, ok := part["text"].(string); ok {
-				*out = append(*out, t)
-			} else {
-				textOnly = false
-			}
-			if inner, ok := part["content"]; ok { // Anthropic tool_result blocks
-				messageTexts(inner, out)
-			}
-		}
-		return textOnly
-	}
-	return false
-}
-
-// strs appends v if it is a string, or its strings if it is an array.
-func strs(v any, out *[]string) {
-	switch v := v.(type) {
-	case string:
-		*out = append(*out, v)
-	case []any:
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				*out = append(*out, s)
-			}
-		}
-	}
 }
 
 // clip shortens a client's value quoted back in a message.

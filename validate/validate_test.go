@@ -127,3 +127,32 @@ func TestCodeStatuses(t *testing.T) {
 		}
 	}
 }
+
+// benchBody is a chat request as the throughput bench sends.
+const benchBody = `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a concise assistant."},` +
+	`{"role":"user","content":"What does retrieval-augmented generation add to a language model?"}],"temperature":0}`
+
+var benchRules = &Rules{MaxMessages: 64, MaxPromptTokens: 100000, MaxTokens: 4096, ClampMaxTokens: true,
+	Models: []string{"gpt-4o-mini"}, MaxQuestionLength: 4000,
+	Deny: []*regexp.Regexp{regexp.MustCompile("(?i)ignore (all )?previous instructions")}}
+
+// BenchmarkCheck is rag_validate's judgement of a chat request with every
+// limit set; BenchmarkCheckReference the decoder-based validator it
+// replaced, on the same request.
+func BenchmarkCheck(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ref := benchRules.Check("/v1/chat/completions", []byte(benchBody)); ref != nil {
+			b.Fatal(ref)
+		}
+	}
+}
+
+func BenchmarkCheckReference(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ref := benchRules.refCheck("/v1/chat/completions", []byte(benchBody)); ref != nil {
+			b.Fatal(ref)
+		}
+	}
+}
