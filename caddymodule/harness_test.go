@@ -35,7 +35,8 @@ type proxy struct {
 // {SITE} and {ADMIN} become free loopback addresses.
 func startCaddy(t *testing.T, caddyfile string) *proxy {
 	t.Helper()
-	site, admin := freeAddr(t), freeAddr(t)
+	site, releaseSite := reserveAddr(t)
+	admin, releaseAdmin := reserveAddr(t)
 	cf := strings.NewReplacer("{SITE}", site, "{ADMIN}", admin).Replace(caddyfile)
 	cf = fmt.Sprintf("{\n\tadmin %s\n\tauto_https off\n\tpersist_config off\n\tgrace_period 1s\n\tlog {\n\t\toutput discard\n\t}\n}\n%s", admin, cf)
 	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), nil)
@@ -43,7 +44,10 @@ func startCaddy(t *testing.T, caddyfile string) *proxy {
 		t.Fatalf("adapting Caddyfile: %v\n%s", err, cf)
 	}
 	_ = warnings // only "input is not formatted"
-	if err := caddy.Load(cfg, true); err != nil {
+	err = caddy.Load(cfg, true)
+	releaseSite() // Caddy holds them now (or failed to)
+	releaseAdmin()
+	if err != nil {
 		t.Fatalf("loading config: %v", err)
 	}
 	t.Cleanup(func() {
