@@ -188,7 +188,7 @@ func Anthropic(body []byte, o Options) ([]byte, Result, int) {
 	for _, b := range chosen {
 		b["cache_control"] = cc
 	}
-	out, ok := encode(obj)
+	out, ok := llm.EncodeJSON(obj)
 	if !ok {
 		return body, NotApplicable, 0
 	}
@@ -306,16 +306,6 @@ func decode(body []byte) (map[string]any, bool) {
 		return nil, false
 	}
 	return obj, true
-}
-
-func encode(obj map[string]any) ([]byte, bool) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(obj) != nil {
-		return nil, false
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
 }
 
 // estimate is a JSON value's size in tokens, as rate limits estimate.

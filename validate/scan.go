@@ -293,42 +293,11 @@ func isHex(c byte) bool {
 
 // number moves past a number in JSON's grammar.
 func (s *scanner) number() error {
-	src, i := s.src, s.pos
-	if src[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(src) && src[i] == '0':
-		i++
-	case i < len(src) && src[i] >= '1' && src[i] <= '9':
-		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-			i++
-		}
-	default:
+	end := llm.NumberEnd(s.src, s.pos)
+	if end < 0 {
 		return errSyntax
 	}
-	if i < len(src) && src[i] == '.' {
-		i++
-		if i >= len(src) || src[i] < '0' || src[i] > '9' {
-			return errSyntax
-		}
-		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
-		i++
-		if i < len(src) && (src[i] == '+' || src[i] == '-') {
-			i++
-		}
-		if i >= len(src) || src[i] < '0' || src[i] > '9' {
-			return errSyntax
-		}
-		for i < len(src) && src[i] >= '0' && src[i] <= '9' {
-			i++
-		}
-	}
-	s.pos = i
+	s.pos = end
 	return nil
 }
 

@@ -249,13 +249,7 @@ func (r *Rules) clamped(body []byte, names []string) ([]byte, bool) {
 	for _, name := range names {
 		obj[name] = json.Number(strconv.FormatInt(r.MaxTokens, 10))
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(obj) != nil {
-		return nil, false
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
+	return llm.EncodeJSON(obj)
 }
 
 // checkText checks the question (not blank, not too long) and every text
