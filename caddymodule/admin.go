@@ -1,6 +1,12 @@
 package caddymodule
 
-import "github.com/caddyserver/caddy/v2"
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+)
 
 func init() {
 	caddy.RegisterModule(adminAPI{})
@@ -40,3 +46,13 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 
 // Interface guard
 var _ caddy.AdminRouter = (*adminAPI)(nil)
+
+// errMethodNotAllowed answers a request with a method its endpoint does
+// not serve.
+var errMethodNotAllowed = caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: errors.New("method not allowed")}
+
+// writeAdminJSON answers an admin request with v as JSON.
+func writeAdminJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(v)
+}

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -16,18 +15,17 @@ import (
 
 func (adminAPI) handleBreakers(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+		return errMethodNotAllowed
 	}
 	out := []breaker.Snapshot{}
 	eachBreaker(func(b *breaker.Breaker) { out = append(out, b.Snapshot()) })
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(out)
+	return writeAdminJSON(w, out)
 }
 
 func (adminAPI) handleBreaker(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+		return errMethodNotAllowed
 	}
 	rest := strings.TrimPrefix(r.URL.Path, "/rag/breakers/")
 	i := strings.LastIndex(rest, "/")
@@ -52,6 +50,5 @@ func (adminAPI) handleBreaker(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("unknown action %q: want open, close or reset", action)}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(found.Snapshot())
+	return writeAdminJSON(w, found.Snapshot())
 }

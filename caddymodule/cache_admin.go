@@ -22,16 +22,15 @@ import (
 
 func (adminAPI) handleCaches(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+		return errMethodNotAllowed
 	}
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(statsByName())
+	return writeAdminJSON(w, statsByName())
 }
 
 func (adminAPI) handleCache(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimPrefix(r.URL.Path, "/rag/caches/")
 	if r.Method != http.MethodDelete {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+		return errMethodNotAllowed
 	}
 	if name, ok := strings.CutSuffix(name, "/entries"); ok {
 		return purgeTenant(w, r, name)
@@ -80,12 +79,11 @@ func purgeCache(w http.ResponseWriter, r *http.Request, name, tenant string) err
 		return caddy.APIError{HTTPStatus: http.StatusBadGateway,
 			Err: fmt.Errorf("purged %d entries from this instance's memory, but not everywhere: %w", purged, errors.Join(errs...))}
 	}
-	w.Header().Set("Content-Type", "application/json")
 	out := map[string]any{"name": name, "purged": purged}
 	if len(redisDone) > 0 {
 		out["purged_redis"] = shared
 	}
-	return json.NewEncoder(w).Encode(out)
+	return writeAdminJSON(w, out)
 }
 
 // purgeTimeout bounds a purge's Redis work (a scan of the cache's keys).

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -17,7 +16,7 @@ import (
 // handleExperiments reports every experiment, or the one named in the path.
 func (adminAPI) handleExperiments(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+		return errMethodNotAllowed
 	}
 	name, one := strings.CutPrefix(r.URL.Path, "/rag/experiments/")
 	reports := []split.Report{}
@@ -27,12 +26,11 @@ func (adminAPI) handleExperiments(w http.ResponseWriter, r *http.Request) error 
 		}
 	})
 	sort.Slice(reports, func(i, j int) bool { return reports[i].Name < reports[j].Name })
-	w.Header().Set("Content-Type", "application/json")
 	if !one {
-		return json.NewEncoder(w).Encode(reports)
+		return writeAdminJSON(w, reports)
 	}
 	if len(reports) == 0 {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no experiment named %q", name)}
 	}
-	return json.NewEncoder(w).Encode(reports[0])
+	return writeAdminJSON(w, reports[0])
 }
