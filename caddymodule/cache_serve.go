@@ -187,7 +187,7 @@ func (h *CacheHandler) fetch(w http.ResponseWriter, r *http.Request, next caddyh
 	if reason == cache.Storable {
 		outcome = "stored"
 		if m.sem != nil {
-			h.Semantic.store.Add(m.sem.scope, m.sem.query, m.sem.vec, m.key, entry.StoredAt)
+			h.Semantic.store.AddPlaced(m.sem.scope, m.sem.query, m.sem.vec, m.key, entry.StoredAt, m.sem.place)
 			if h.semFeed != nil {
 				h.semFeed.Publish(rediscache.Question{Scope: m.sem.scope, Query: m.sem.query, Vec: m.sem.vec, Key: m.key, Tenant: m.tenant, At: entry.StoredAt})
 			}

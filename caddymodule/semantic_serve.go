@@ -22,6 +22,7 @@ type semanticQuery struct {
 	scope string
 	query string
 	vec   []float32
+	place semantic.Placement // where the lookup found it belongs
 }
 
 // semanticLookup looks for a cached answer to the same question in other
@@ -73,6 +74,7 @@ func (h *CacheHandler) semanticLookup(r *http.Request, body []byte, scope string
 	}
 	now := time.Now()
 	match, best, hit := sc.store.Lookup(m.sem.scope, q, vec, sc.threshold, now)
+	m.sem.place = match.Place
 	if best > 0 {
 		sm.bestSimilarity.Observe(float64(best))
 	}

@@ -56,6 +56,7 @@ type Index struct {
 
 	buckets   []bucket  // one (exact search) or one per IVF list
 	cent      []float32 // IVF centroids, nlist×dim unit vectors; nil: exact search
+	centGen   uint64    // counts the changes of cent (a Placement's validity)
 	trainedN  int       // index size the IVF index was trained for
 	addsSince int       // Adds since it was installed
 
@@ -109,7 +110,10 @@ func NewIndexWithOptions(dim int, o IndexOptions) *Index {
 
 // Add inserts (or replaces) id's vector. The vector is normalised; one of
 // the wrong length, zero or not finite is ignored.
-func (ix *Index) Add(id uint64, vec []float32) {
+func (ix *Index) Add(id uint64, vec []float32) { ix.AddPlaced(id, vec, Placement{}) }
+
+// AddPlaced is Add for a vector a search just placed (SearchPlaced).
+func (ix *Index) AddPlaced(id uint64, vec []float32, p Placement) {
 	if len(vec) != ix.dim || ix.dim == 0 {
 		return
 	}
@@ -121,7 +125,7 @@ func (ix *Index) Add(id uint64, vec []float32) {
 	unit := ix.scratch
 	ix.nextSeq++
 	seq := ix.nextSeq
-	target := ix.bucketFor(unit)
+	target := ix.bucketFor(unit, p)
 	if e, ok := ix.byID[id]; ok {
 		ix.seqs[e] = seq
 		if ix.bucketOf[e] == target {
@@ -163,12 +167,19 @@ func (ix *Index) Search(vec []float32) (id uint64, score float32, ok bool) {
 // entry returned, if any, is the best of those scored, with its exact
 // score, which may be under minScore (ok is then still true).
 func (ix *Index) SearchAtLeast(vec []float32, minScore float32) (id uint64, score float32, ok bool) {
+	id, score, ok, _ = ix.SearchPlaced(vec, minScore)
+	return id, score, ok
+}
+
+// SearchPlaced is SearchAtLeast that also says where vec belongs, for an
+// AddPlaced of the same vector.
+func (ix *Index) SearchPlaced(vec []float32, minScore float32) (id uint64, score float32, ok bool, place Placement) {
 	if len(vec) != ix.dim || ix.dim == 0 {
-		return 0, 0, false
+		return 0, 0, false, Placement{}
 	}
 	qn := vecNorm(vec)
 	if !(qn > 0) || math.IsInf(float64(qn), 0) {
-		return 0, 0, false
+		return 0, 0, false, Placement{}
 	}
 	sb := scoreBufs.Get().(*searchBuf)
 	defer scoreBufs.Put(sb)
@@ -180,7 +191,7 @@ func (ix *Index) SearchAtLeast(vec []float32, minScore float32) (id uint64, scor
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if len(ix.byID) == 0 {
-		return 0, 0, false
+		return 0, 0, false, Placement{}
 	}
 	var e int32
 	var d float32
@@ -190,9 +201,9 @@ func (ix *Index) SearchAtLeast(vec []float32, minScore float32) (id uint64, scor
 		e, d = ix.scan(sq)
 	}
 	if e < 0 {
-		return 0, 0, false
+		return 0, 0, false, sq.place // nothing near: where it goes still holds
 	}
-	return ix.ids[e], d / qn, true
+	return ix.ids[e], d / qn, true, sq.place
 }
 
 // searchQuery is one search: the query, its sketch and cut (sk nil: no
@@ -203,6 +214,8 @@ type searchQuery struct {
 	cut  int
 	out  *scoreBuf
 	hams *[scanChunk]int32
+
+	place Placement // set by an IVF search: the list nearest q
 }
 
 // scan searches every bucket: the best entry, -1 if none.
@@ -401,6 +414,7 @@ func (ix *Index) dropIVF() {
 		}
 	}
 	ix.buckets, ix.cent, ix.trainedN, ix.addsSince = []bucket{one}, nil, 0, 0
+	ix.centGen++
 }
 
 // compactEntries renumbers the live entries 0..n-1 (in bucket order) into

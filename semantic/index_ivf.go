@@ -90,12 +90,28 @@ func nearestCentroid(cent []float32, dim int, u []float32) int32 {
 	return bc
 }
 
-// bucketFor is the bucket a new unit vector goes to.
-func (ix *Index) bucketFor(u []float32) int32 {
+// bucketFor is the bucket a new unit vector goes to: the nearest list,
+// which p (from a search for the same vector) may know already.
+func (ix *Index) bucketFor(u []float32, p Placement) int32 {
 	if ix.cent == nil {
 		return 0
 	}
+	if p.ix == ix && p.gen == ix.centGen {
+		return p.list
+	}
 	return nearestCentroid(ix.cent, ix.dim, u)
+}
+
+// Placement is where a search found a vector belongs: the IVF list whose
+// centroid is nearest it, in the index as it was then. Adding the same
+// vector with it spares ranking the centroids again (a miss's search and
+// its add are the same question); once the IVF index is retrained or
+// dropped it no longer applies and is ignored. The zero value knows
+// nothing.
+type Placement struct {
+	ix   *Index
+	gen  uint64
+	list int32
 }
 
 // searchIVF is the approximate search: the best entry in the buckets
@@ -126,6 +142,9 @@ func (ix *Index) searchIVF(sq *searchQuery) (int32, float32) {
 			}
 			topS[j], topL[j] = d, int32(base+i)
 		}
+	}
+	if k > 0 {
+		sq.place = Placement{ix: ix, gen: ix.centGen, list: topL[0]}
 	}
 	best, be := float32(math.Inf(-1)), int32(-1)
 	for _, l := range topL[:k] {
@@ -383,6 +402,7 @@ func (ix *Index) installIVF(b *ivfBuild) {
 		b.posOf = append(b.posOf, 0)
 	}
 	ix.buckets, ix.cent = b.buckets, b.cent
+	ix.centGen++
 	ix.bucketOf, ix.posOf = b.bucketOf[:n], b.posOf[:n]
 	ix.trainedN, ix.addsSince = b.trainedN, 0
 	ix.build = nil

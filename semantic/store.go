@@ -21,6 +21,9 @@ type Match struct {
 	// Vetoed names the guard that refused a cached question similar
 	// enough to match, when one did (the lookup is then a miss).
 	Vetoed Guard
+	// Place is where the question belongs in its scope's index, for an
+	// AddPlaced of it after a miss.
+	Place Placement
 }
 
 // Store maps questions to exact cache keys by meaning, inside scopes: a
@@ -87,9 +90,9 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 	if ix == nil || len(vec) != dim {
 		return Match{}, 0, false
 	}
-	id, score, found := ix.SearchAtLeast(vec, threshold)
+	id, score, found, place := ix.SearchPlaced(vec, threshold)
 	if !found {
-		return Match{}, 0, false
+		return Match{Place: place}, 0, false
 	}
 	s.mu.Lock()
 	e, live := s.entries[id]
@@ -101,7 +104,7 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 	// An entry added, already expired, since the sweep above (a question
 	// shared by another instance, stamped long ago) is not matched either.
 	if !live || !s.fresh(e.added, now) || score < threshold {
-		return Match{}, score, false
+		return Match{Place: place}, score, false
 	}
 	if facts == nil {
 		f := guardAnalyze(e.query) // outside the lock; a racing lookup's copy is the same
@@ -111,7 +114,7 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 		s.mu.Unlock()
 	}
 	if g := guardAnalyze(query).veto(*facts); g != GuardNone {
-		return Match{Vetoed: g}, score, false
+		return Match{Vetoed: g, Place: place}, score, false
 	}
 	return Match{Key: e.key, Query: e.query, Score: score}, score, true
 }
@@ -119,6 +122,12 @@ func (s *Store) Lookup(scope, query string, vec []float32, threshold float32, no
 // Add remembers that query, in scope, is answered by the exact cache entry
 // under key.
 func (s *Store) Add(scope, query string, vec []float32, key string, now time.Time) {
+	s.AddPlaced(scope, query, vec, key, now, Placement{})
+}
+
+// AddPlaced is Add for a question a Lookup just missed: place is its
+// Match's.
+func (s *Store) AddPlaced(scope, query string, vec []float32, key string, now time.Time, place Placement) {
 	id := s.nextID.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,7 +142,7 @@ func (s *Store) Add(scope, query string, vec []float32, key string, now time.Tim
 		ix = NewIndex(s.cfg.Dim)
 		s.scopes[scope] = ix
 	}
-	ix.Add(id, vec)
+	ix.AddPlaced(id, vec, place)
 	s.entries[id] = &entry{scope: scope, query: query, key: key, added: now}
 	s.age = append(s.age, aged{at: now.UnixNano(), id: id})
 	s.ageUp(len(s.age) - 1)
