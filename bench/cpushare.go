@@ -34,10 +34,8 @@ var cpuParts = []cpuPart{
 	{"rag_cache", []string{"github.com/ragproxy/ragproxy/caddymodule.(*CacheHandler).serve"}},
 	{"rag_split", []string{"github.com/ragproxy/ragproxy/caddymodule.(*SplitHandler).serve"}},
 	{"rag_rate_limit", []string{"github.com/ragproxy/ragproxy/caddymodule.(*RateLimitHandler).serve"}},
-	// These two meter the cost themselves (no serveTimed): their part
-	// includes it.
-	{"rag_validate", []string{"github.com/ragproxy/ragproxy/caddymodule.(*ValidateHandler).ServeHTTP"}},
-	{"rag_prompt_cache", []string{"github.com/ragproxy/ragproxy/caddymodule.(*PromptCacheHandler).ServeHTTP"}},
+	{"rag_validate", []string{"github.com/ragproxy/ragproxy/caddymodule.(*ValidateHandler).serve"}},
+	{"rag_prompt_cache", []string{"github.com/ragproxy/ragproxy/caddymodule.(*PromptCacheHandler).serve"}},
 	{"ragproxy timing and cost metering", []string{"github.com/ragproxy/ragproxy/caddymodule.serveTimed"}},
 	{"mock upstream", []string{"github.com/ragproxy/ragproxy/internal/mockupstream."}},
 	{"Caddy's server and routes", []string{"github.com/caddyserver/caddy/v2/modules/caddyhttp.(*Server).ServeHTTP"}},

@@ -129,3 +129,32 @@ func askWith(t *testing.T, client openai.Client, params openai.ChatCompletionNew
 	}
 	return resp
 }
+
+// TestRequestMetricsFirstHandlerValidateOrPromptCache: a route whose only
+// ragproxy handler is rag_validate or rag_prompt_cache counts and times
+// its requests like any other, refusals included.
+func TestRequestMetricsFirstHandlerValidateOrPromptCache(t *testing.T) {
+	_, upstream := startMock(t, mockupstream.Options{})
+	for _, handler := range []string{"rag_validate", "rag_prompt_cache"} {
+		t.Run(handler, func(t *testing.T) {
+			p := startCaddy(t, "http://{SITE} {\n\t"+handler+"\n\treverse_proxy "+upstream+"\n}\n")
+			none := []string{`cache_status="none"`, `upstream="none"`, `variant="none"`}
+			ok := p.counter("ragproxy_requests_total", append(none, `code="2xx"`)...)
+			refused := p.counter("ragproxy_requests_total", append(none, `code="4xx"`)...)
+			timed := p.counter("ragproxy_request_duration_seconds_count", none...)
+			if resp, body := post(t, p.URL+"/v1/chat/completions", chatBody("what is the refund policy?", false)); resp.StatusCode != http.StatusOK {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+			wantRefused := 0.0
+			if handler == "rag_validate" {
+				if resp, _ := post(t, p.URL+"/v1/chat/completions", `{"model":`); resp.StatusCode != http.StatusBadRequest {
+					t.Fatalf("malformed body: %d, want 400", resp.StatusCode)
+				}
+				wantRefused = 1
+			}
+			if ok() != 1 || refused() != wantRefused || timed() != 1+wantRefused {
+				t.Fatalf("requests counted: 2xx %v, 4xx %v, timed %v; want 1, %v, %v", ok(), refused(), timed(), wantRefused, 1+wantRefused)
+			}
+		})
+	}
+}

@@ -106,7 +106,13 @@ func (h *PromptCacheHandler) Validate() error {
 }
 
 // ServeHTTP rewrites the body for the provider's prompt cache, if it can.
+// As the first ragproxy handler of a route it times the request and
+// meters its cost (serveTimed).
 func (h *PromptCacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return serveTimed(h, w, r, next)
+}
+
+func (h *PromptCacheHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	api := llm.APIOf(r.URL.Path)
 	if r.Method != http.MethodPost || (api != llm.Messages && api != llm.Chat && api != llm.Responses) {
 		return next.ServeHTTP(w, r)
@@ -134,8 +140,6 @@ func (h *PromptCacheHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, n
 		setBody(r, out)
 		r.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	}
-	w, cm := meterCost(w, r) // the answer's cost, if no handler before meters it
-	defer finishCost(cm, r)
 	return next.ServeHTTP(w, r)
 }
 

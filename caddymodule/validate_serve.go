@@ -14,8 +14,13 @@ import (
 )
 
 // ServeHTTP judges a POST body and refuses it, or passes it on (rewritten
-// when an output cap was clamped).
+// when an output cap was clamped). As the first ragproxy handler of a
+// route it times the request and meters its cost (serveTimed).
 func (h *ValidateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return serveTimed(h, w, r, next)
+}
+
+func (h *ValidateHandler) serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	if r.Method != http.MethodPost {
 		return next.ServeHTTP(w, r)
 	}
@@ -36,8 +41,6 @@ func (h *ValidateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 	if ref != nil {
 		return h.refuse(w, r, api, ref)
 	}
-	w, cm := meterCost(w, r)
-	defer finishCost(cm, r)
 	if len(out) != len(body) || (len(out) > 0 && &out[0] != &body[0]) {
 		setBody(r, out)
 		r.Header.Set("Content-Length", strconv.Itoa(len(out)))
