@@ -37,7 +37,7 @@ var tierVecs = struct {
 	}, []string{"tier"}),
 	upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_upstream_errors_total",
-		Help: "Failed tries of a rag_fallback tier (retries included) by class: status (a failure status), timeout, first_byte_timeout, transport, empty, no_answer, broken (the answer failed after it started).",
+		Help: "Failed tries of a rag_fallback tier (retries included) by class: status (a failure status), timeout, first_byte_timeout, transport, no_answer, broken (the answer failed after it started), and the answer checks empty, invalid_json, finish_length, refusal (its tier's fail_on_* options).",
 	}, []string{"tier", "class"}),
 	streamFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ragproxy_fallback_stream_failures_total",

@@ -24,3 +24,15 @@ func TestFallbacksHelpListsEveryReason(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamErrorsHelpListsEveryClass(t *testing.T) {
+	ch := make(chan *prometheus.Desc, 1)
+	tierVecs.upstreamErrors.Describe(ch)
+	desc := (<-ch).String()
+	help := desc[strings.Index(desc, "help: "):]
+	for _, class := range errorClasses {
+		if !strings.Contains(help, class+",") && !strings.Contains(help, class+" (") {
+			t.Errorf("ragproxy_upstream_errors_total's help does not name the class %q: %s", class, help)
+		}
+	}
+}
