@@ -7,8 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -244,4 +247,36 @@ func readLiveStream(t *testing.T, url string, release chan struct{}) *http.Respo
 func accessLog(t *testing.T) (directive, path string) {
 	path = filepath.Join(t.TempDir(), "access.log")
 	return "log {\n\t\toutput file " + path + "\n\t\tformat json\n\t}", path
+}
+
+// bodyRecorder is an upstream that keeps every request body it gets, in
+// order, and answers each with what answer returns for its path (a JSON
+// body).
+type bodyRecorder struct {
+	Addr   string // host:port, for reverse_proxy
+	mu     sync.Mutex
+	bodies []string
+}
+
+func recordBodies(t *testing.T, answer func(path string) string) *bodyRecorder {
+	t.Helper()
+	rec := new(bodyRecorder)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rec.mu.Lock()
+		rec.bodies = append(rec.bodies, string(b))
+		rec.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, answer(r.URL.Path))
+	}))
+	t.Cleanup(up.Close)
+	rec.Addr = strings.TrimPrefix(up.URL, "http://")
+	return rec
+}
+
+// Bodies returns the bodies received so far.
+func (rec *bodyRecorder) Bodies() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.bodies)
 }

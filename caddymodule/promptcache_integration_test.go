@@ -3,11 +3,7 @@ package caddymodule_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/openai/openai-go/v3/option"
@@ -20,25 +16,16 @@ import (
 // request with a prompt_cache_key that is not the caller's credential,
 // and rag_cache in front still keys on the client's own body.
 func TestPromptCacheRewrites(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, string(b))
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if strings.HasSuffix(r.URL.Path, "/messages") {
-			_, _ = io.WriteString(w, `{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"cache_creation_input_tokens":3000,"cache_read_input_tokens":0,"output_tokens":2}}`)
-			return
+	up := recordBodies(t, func(path string) string {
+		if strings.HasSuffix(path, "/messages") {
+			return `{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":{"input_tokens":10,"cache_creation_input_tokens":3000,"cache_read_input_tokens":0,"output_tokens":2}}`
 		}
-		_, _ = io.WriteString(w, `{"id":"c1","object":"chat.completion","model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`)
-	}))
-	defer up.Close()
+		return `{"id":"c1","object":"chat.completion","model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`
+	})
 	p := startCaddy(t, `http://{SITE} {
 	rag_cache pc_cache
 	rag_prompt_cache
-	reverse_proxy `+strings.TrimPrefix(up.URL, "http://")+`
+	reverse_proxy `+up.Addr+`
 }`)
 	added := p.counter("ragproxy_prompt_cache_requests_total", `result="added"`)
 	doc := strings.Repeat("Retrieved passage about prompt caching. ", 400) // ~4000 tokens
@@ -59,9 +46,7 @@ func TestPromptCacheRewrites(t *testing.T) {
 			t.Fatalf("ask %d: %d X-Cache %q (%s); want %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), body, want)
 		}
 	}
-	mu.Lock()
-	sent := got[0]
-	mu.Unlock()
+	sent := up.Bodies()[0]
 	if n := strings.Count(sent, `"cache_control"`); n != 4 {
 		t.Errorf("the upstream got %d breakpoints, want 4 (system and the three last large blocks)", n)
 	}
@@ -84,9 +69,8 @@ func TestPromptCacheRewrites(t *testing.T) {
 	if _, err := client.Chat.Completions.New(context.Background(), chatParams("What is RAG?"), option.WithHeader("X-Unused", "1")); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
+	got := up.Bodies()
 	sent = got[len(got)-1]
-	mu.Unlock()
 	var chat struct {
 		Key string `json:"prompt_cache_key"`
 	}

@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -130,22 +126,12 @@ func TestValidateAnthropicShape(t *testing.T) {
 // TestValidateClamp: with `max_tokens <n> clamp` the upstream gets the
 // lowered cap; other requests reach it byte for byte.
 func TestValidateClamp(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, string(b))
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"ok":true}`))
-	}))
-	defer up.Close()
+	up := recordBodies(t, func(string) string { return `{"ok":true}` })
 	p := startCaddy(t, `http://{SITE} {
 	rag_validate {
 		max_tokens 100 clamp
 	}
-	reverse_proxy `+strings.TrimPrefix(up.URL, "http://")+`
+	reverse_proxy `+up.Addr+`
 }`)
 	big := `{"model":"m","max_tokens":5000,"messages":[{"role":"user","content":"hi"}]}`
 	small := `{"model":"m", "max_tokens": 50, "messages":[{"role":"user","content":"hi"}]}`
@@ -154,8 +140,7 @@ func TestValidateClamp(t *testing.T) {
 			t.Fatalf("%d %s", resp.StatusCode, body)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	got := up.Bodies()
 	var first struct {
 		MaxTokens int `json:"max_tokens"`
 	}
