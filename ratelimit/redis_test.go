@@ -16,11 +16,7 @@ func TestRedisRateShared(t *testing.T) {
 	// Two instances: separate clients and local state, one Redis.
 	var limiters []*RateLimiter
 	for range 2 {
-		remote, err := NewRedis(srv.URL, time.Second, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { remote.Close() })
+		remote := testRedis(t, srv.URL)
 		limiters = append(limiters, NewRateLimiter("shared", NewGCRA(100), remote))
 	}
 	var allowed atomic.Int64
@@ -51,11 +47,7 @@ func TestRedisRateShared(t *testing.T) {
 
 func TestRedisTokens(t *testing.T) {
 	srv := redistest.Start(t)
-	remote, err := NewRedis(srv.URL, time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer remote.Close()
+	remote := testRedis(t, srv.URL)
 	l := NewTokenLimiter("budget", NewWindows(100), remote)
 	b := Budget{Tokens: 100, Window: time.Hour}
 	now := time.Now()
@@ -138,11 +130,7 @@ func TestRedisDownFallsBackLocally(t *testing.T) {
 // tokens to budget never reads tokens as micro-dollars.
 func TestRedisCostApartFromTokens(t *testing.T) {
 	srv := redistest.Start(t)
-	remote, err := NewRedis(srv.URL, time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer remote.Close()
+	remote := testRedis(t, srv.URL)
 	b := Budget{Tokens: 100, Window: time.Hour}
 	now := time.Now()
 	if err := NewTokenLimiter("team", NewWindows(100), remote).Spend("k", b, 500, now); err != nil {
@@ -152,4 +140,15 @@ func TestRedisCostApartFromTokens(t *testing.T) {
 	if err != nil || !d.Allowed || d.Remaining != 100 {
 		t.Fatalf("cost budget after 500 tokens of a token zone of the same name: %+v %v, want untouched", d, err)
 	}
+}
+
+// testRedis connects to the test's redis-server, closed when the test ends.
+func testRedis(t *testing.T, url string) *Redis {
+	t.Helper()
+	remote, err := NewRedis(url, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { remote.Close() })
+	return remote
 }

@@ -54,11 +54,7 @@ func TestWindowsReserveSettle(t *testing.T) {
 // one request's reservation: exactly one is allowed.
 func TestReserveParallel(t *testing.T) {
 	srv := redistest.Start(t)
-	remote, err := NewRedis(srv.URL, time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer remote.Close()
+	remote := testRedis(t, srv.URL)
 	b := Budget{Tokens: 100, Window: time.Hour}
 	for name, l := range map[string]*TokenLimiter{
 		"local": NewTokenLimiter("p", NewWindows(100), nil),
@@ -89,11 +85,7 @@ func TestReserveParallel(t *testing.T) {
 
 func TestRedisReserveSettle(t *testing.T) {
 	srv := redistest.Start(t)
-	remote, err := NewRedis(srv.URL, time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer remote.Close()
+	remote := testRedis(t, srv.URL)
 	l := NewTokenLimiter("rs", NewWindows(100), remote)
 	b := Budget{Tokens: 100, Window: time.Hour}
 	now := time.Now()
