@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -28,6 +29,13 @@ type answerWriter struct {
 	written     int64 // answer bytes written, before any stripping
 	meter       *llm.UsageMeter
 	holders     int // the handlers watching the answer through w (release)
+
+	// Set by the outermost ragproxy handler (serveTimed), which times the
+	// request through its watcher: the request vars, found once, and when
+	// the request started and its answer's status line went out.
+	vars             map[string]any
+	timed            bool
+	start, firstByte time.Time
 
 	// With stripUsage, the usage-only chunks of a streamed chat
 	// completion (asked for by rag_rate_limit, not by the client) are
@@ -63,15 +71,18 @@ func (w *answerWriter) release() {
 	if w.holders--; w.holders > 0 {
 		return
 	}
-	w.ResponseWriter, w.req = nil, nil
+	w.ResponseWriter, w.req, w.vars = nil, nil, nil
 	answerWriters.Put(w)
 }
 
 func (w *answerWriter) WriteHeader(status int) {
 	if w.status == 0 && status >= 200 {
 		w.status = status
+		if w.timed {
+			w.firstByte = time.Now()
+		}
 		h := w.Header()
-		w.cacheStatus, _ = caddyhttp.GetVar(w.req.Context(), contract.VarCacheStatus).(string)
+		w.cacheStatus, _ = w.requestVar(contract.VarCacheStatus).(string)
 		w.meter.Reset(h.Get("Content-Type"), h.Get("Content-Encoding"))
 		switch {
 		case w.stripUsage && !w.meter.Streaming():
@@ -133,6 +144,15 @@ func (w *answerWriter) finish() {
 // would hand the body over unseen).
 func (w *answerWriter) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{w}, r)
+}
+
+// requestVar is the request var name: from the vars the outermost handler
+// found, else (a watcher of its own) from the request's context.
+func (w *answerWriter) requestVar(name string) any {
+	if w.vars != nil {
+		return w.vars[name]
+	}
+	return caddyhttp.GetVar(w.req.Context(), name)
 }
 
 // Status is the answer's status; 0 if nothing was written.

@@ -94,26 +94,9 @@ func (h *CostHandler) serve(w http.ResponseWriter, r *http.Request, next caddyht
 	return next.ServeHTTP(w, r)
 }
 
-// meterCost starts metering the answer's cost, unless a handler before
-// this one in the request already does: the cost is recorded once per
-// request whichever ragproxy handlers the route has. It returns the
-// writer to pass on and the meter (nil: another handler meters).
-func meterCost(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *answerWriter) {
-	if caddyhttp.GetVar(r.Context(), contract.VarCostMetered) != nil {
-		return w, nil
-	}
-	caddyhttp.SetVar(r.Context(), contract.VarCostMetered, true)
-	aw := watchAnswer(w, r)
-	return aw, aw
-}
-
 // finishCost records the metered answer's cost, once the chain returned,
 // and keeps it for the status page if one is mounted.
 func finishCost(aw *answerWriter, r *http.Request) {
-	if aw == nil {
-		return
-	}
-	defer aw.release()
 	if aw.status == 0 || aw.status >= 300 {
 		return
 	}
@@ -122,16 +105,16 @@ func finishCost(aw *answerWriter, r *http.Request) {
 		return
 	}
 	ac := recordCost(aw, r, u)
-	if liveDashboards.Load() > 0 { // else nothing to allocate
-		caddyhttp.SetVar(r.Context(), contract.VarAnswerCost, ac)
+	if liveDashboards.Load() > 0 && aw.vars != nil { // else nothing to allocate
+		aw.vars[contract.VarAnswerCost] = ac
 	}
 }
 
 // recordCost prices the usage u of the answer aw metered and records it.
 func recordCost(aw *answerWriter, r *http.Request, u llm.Usage) answerCost {
 	ac := answerCost{Input: u.Input, Output: u.Output}
-	model := answerModel(r)
-	price, label, known := pricesOf(r).Lookup(model)
+	model := answerModel(aw)
+	price, label, known := pricesOf(aw.requestVar(contract.VarPrices)).Lookup(model)
 	if !aw.fromCache() {
 		promptCacheTokens(known, label, u)
 	}
@@ -142,13 +125,13 @@ func recordCost(aw *answerWriter, r *http.Request, u llm.Usage) answerCost {
 	usd := price.Of(cost.Usage{Input: u.Input, CacheRead: u.CacheRead, CacheWrite: u.CacheWrite, Output: u.Output})
 	ac.Priced = true
 	if aw.fromCache() {
-		costVecs.saved.WithLabelValues(label).Add(usd)
+		savedSeries.get(label).Add(usd)
 		ac.SavedUSD, usd = usd, 0
 	} else {
-		costVecs.cost.WithLabelValues(label).Add(usd)
+		costSeries.get(label).Add(usd)
 	}
 	ac.USD = usd
-	if rec, ok := caddyhttp.GetVar(r.Context(), contract.VarCostRecorder).(costRecorder); ok {
+	if rec, ok := aw.requestVar(contract.VarCostRecorder).(costRecorder); ok {
 		rec.RecordCost(ac.USD, ac.SavedUSD) // rag_split's variant: cost per variant in the A/B report
 	}
 	publishPlaceholder(r, contract.PlaceholderCostUSD, strconv.FormatFloat(usd, 'f', -1, 64))
@@ -168,10 +151,10 @@ type answerCost struct {
 // costRecorder takes each priced answer's cost: rag_split's variant.
 type costRecorder interface{ RecordCost(spent, saved float64) }
 
-// pricesOf is the price table for r: rag_cost's, if one came before,
-// else the shipped one.
-func pricesOf(r *http.Request) *cost.Table {
-	if table, _ := caddyhttp.GetVar(r.Context(), contract.VarPrices).(*cost.Table); table != nil {
+// pricesOf is the price table in the request var contract.VarPrices:
+// rag_cost's, if one came before, else the shipped one.
+func pricesOf(v any) *cost.Table {
+	if table, _ := v.(*cost.Table); table != nil {
 		return table
 	}
 	return defaultPrices
@@ -183,20 +166,20 @@ func promptCacheTokens(known bool, label string, u llm.Usage) {
 	if !known {
 		label = "unpriced" // a model name from the request: never a label
 	}
-	m := costVecs.promptTokens
-	m.WithLabelValues(label, "read").Add(float64(u.CacheRead))
-	m.WithLabelValues(label, "write").Add(float64(u.CacheWrite))
-	m.WithLabelValues(label, "uncached").Add(float64(max(u.Input-u.CacheRead-u.CacheWrite, 0)))
+	m := promptTokenSeries.get(label)
+	m[0].Add(float64(u.CacheRead))
+	m[1].Add(float64(u.CacheWrite))
+	m[2].Add(float64(max(u.Input-u.CacheRead-u.CacheWrite, 0)))
 }
 
 // answerModel is the model that answered: the one rag_fallback's tier
 // set, else the one the request body names (read from the buffer a
 // ragproxy handler kept), else "".
-func answerModel(r *http.Request) string {
-	if m, ok := caddyhttp.GetVar(r.Context(), contract.VarModel).(string); ok && m != "" {
+func answerModel(aw *answerWriter) string {
+	if m, ok := aw.requestVar(contract.VarModel).(string); ok && m != "" {
 		return m
 	}
-	if b, ok := r.Body.(*bufferedBody); ok {
+	if b, ok := aw.req.Body.(*bufferedBody); ok {
 		return llm.ModelOf(b.data)
 	}
 	return ""

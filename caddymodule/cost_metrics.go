@@ -29,3 +29,14 @@ var costVecs = struct {
 }
 
 func init() { addCollectors(costVecs.cost, costVecs.saved, costVecs.unpriced, costVecs.promptTokens) }
+
+// The series of one model label, kept (seriesCache) for the hot path.
+var (
+	costSeries  = seriesCache[string, prometheus.Counter]{series: func(model string) prometheus.Counter { return costVecs.cost.WithLabelValues(model) }}
+	savedSeries = seriesCache[string, prometheus.Counter]{series: func(model string) prometheus.Counter { return costVecs.saved.WithLabelValues(model) }}
+	// promptTokenSeries are read, write, uncached.
+	promptTokenSeries = seriesCache[string, [3]prometheus.Counter]{series: func(model string) [3]prometheus.Counter {
+		m := costVecs.promptTokens
+		return [3]prometheus.Counter{m.WithLabelValues(model, "read"), m.WithLabelValues(model, "write"), m.WithLabelValues(model, "uncached")}
+	}}
+)

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -57,4 +58,21 @@ var metrics = struct {
 
 func init() {
 	addCollectors(metrics.requests, metrics.requestFirstByte, metrics.requestDuration)
+}
+
+// seriesCache keeps a vector's series by their label values, so a request
+// finds its series with one lookup of a comparable key, where asking the
+// vector hashes every label value (and takes its lock) per series. The
+// vectors are never reset, so a series kept stays the one exported.
+type seriesCache[K comparable, S any] struct {
+	series func(K) S // makes the series of a key not seen yet
+	m      sync.Map  // K → S
+}
+
+func (c *seriesCache[K, S]) get(k K) S {
+	if s, ok := c.m.Load(k); ok {
+		return s.(S)
+	}
+	s, _ := c.m.LoadOrStore(k, c.series(k))
+	return s.(S)
 }

@@ -135,7 +135,7 @@ type tokenRequest struct {
 // estimated prompt and the output cap at the request's model's price.
 func (tr *tokenRequest) reserveMicroUSD(r *http.Request) int64 {
 	if tr.micro == 0 {
-		price := pricesOf(r).PriceOrDearest(tr.model)
+		price := pricesOf(caddyhttp.GetVar(r.Context(), contract.VarPrices)).PriceOrDearest(tr.model)
 		tr.micro = microUSD(price.Of(cost.Usage{Input: tr.prompt, Output: tr.reserve - tr.prompt}))
 	}
 	return tr.micro
@@ -211,10 +211,10 @@ func answerMicroUSD(spenders []spend, aw *answerWriter, tr *tokenRequest, tokens
 		u = cost.Usage{Input: m.Input, CacheRead: m.CacheRead, CacheWrite: m.CacheWrite, Output: m.Output}
 	}
 	model := tr.model
-	if m, ok := caddyhttp.GetVar(aw.req.Context(), contract.VarModel).(string); ok && m != "" {
+	if m, ok := aw.requestVar(contract.VarModel).(string); ok && m != "" {
 		model = m // the model rag_fallback's tier asked
 	}
-	return microUSD(pricesOf(aw.req).PriceOrDearest(model).Of(u))
+	return microUSD(pricesOf(aw.requestVar(contract.VarPrices)).PriceOrDearest(model).Of(u))
 }
 
 // settle replaces each zone's reservation by what the answer cost: tokens

@@ -2,12 +2,12 @@ package caddymodule
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ragproxy/ragproxy/contract"
 )
@@ -28,96 +28,92 @@ type ragHandler interface {
 	serve(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error
 }
 
-// serveTimed runs h, timing the request and metering the answer's cost
-// (meterCost) where no outer ragproxy handler does.
+// serveTimed runs h. As the request's outermost ragproxy handler it also
+// times the request and meters the answer's cost, through one answer
+// watcher (the handlers inside share it); an inner one finds the request
+// timed already and only serves it.
 func serveTimed[H ragHandler](h H, w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
-	if tw := startTiming(w, r); tw != nil {
-		defer tw.finish(r, &err) // deferred: an aborted answer (a panic re-raised) is counted too
-		w = tw
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if vars[contract.VarTimed] != nil {
+		return h.serve(w, r, next)
 	}
-	w, cm := meterCost(w, r)
-	defer finishCost(cm, r)
-	return h.serve(w, r, next)
-}
-
-// timedWriter notes when the answer's first byte goes to the client.
-type timedWriter struct {
-	caddyhttp.ResponseWriterWrapper
-	start, firstByte time.Time
-	status           int
-}
-
-var timedWriters = sync.Pool{New: func() any { return new(timedWriter) }}
-
-// startTiming wraps w to time r, or returns nil if r is timed already.
-func startTiming(w http.ResponseWriter, r *http.Request) *timedWriter {
-	vars, ok := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
-	if !ok {
-		return nil
+	if vars != nil {
+		vars[contract.VarTimed] = true
 	}
-	if _, timed := vars[contract.VarTimed]; timed {
-		return nil
+	aw := watchAnswer(w, r)
+	aw.vars, aw.timed, aw.start = vars, vars != nil, time.Now()
+	// deferred: an aborted answer (a panic re-raised) is counted too
+	defer finishTimed(aw, r, &err)
+	return h.serve(aw, r, next)
+}
+
+// finishTimed records what the outermost handler measured, once the
+// handler chain has returned: the answer's cost, then the request's
+// timing (which the status page shows with that cost).
+func finishTimed(aw *answerWriter, r *http.Request, err *error) {
+	defer aw.release()
+	finishCost(aw, r)
+	if aw.timed {
+		finishTiming(aw, r, *err)
 	}
-	vars[contract.VarTimed] = true
-	tw := timedWriters.Get().(*timedWriter)
-	*tw = timedWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, start: time.Now()}
-	return tw
 }
 
-func (w *timedWriter) WriteHeader(status int) {
-	if w.status == 0 && status >= 200 {
-		w.status, w.firstByte = status, time.Now()
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *timedWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// ReadFrom makes io.Copy go through Write.
-func (w *timedWriter) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(struct{ io.Writer }{w}, r)
-}
-
-// finish observes the request once the handler chain has returned. An
-// error returned before anything was written is answered by Caddy after
-// us: its status is the error's, its first byte is now.
-func (w *timedWriter) finish(r *http.Request, err *error) {
+// finishTiming observes the request. An error returned before anything
+// was written is answered by Caddy after us: its status is the error's,
+// its first byte is now.
+func finishTiming(aw *answerWriter, r *http.Request, err error) {
 	end := time.Now()
-	status, first := w.status, w.firstByte
+	status, first := aw.status, aw.firstByte
 	if status == 0 {
 		first, status = end, http.StatusInternalServerError
 		var he caddyhttp.HandlerError
-		if errors.As(*err, &he) && he.StatusCode != 0 {
+		if errors.As(err, &he) && he.StatusCode != 0 {
 			status = he.StatusCode
 		}
-		if *err == nil {
+		if err == nil {
 			status = 0 // nothing answered (a route that fell through)
 		}
 	}
-	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
-	cacheStatus := cacheStatusLabel(vars[contract.VarCacheStatus])
-	upstream := knownLabel(&knownUpstreams, vars[contract.VarUpstream])
-	variant := knownLabel(&knownVariants, vars[contract.VarVariant])
-	metrics.requests.WithLabelValues(cacheStatus, upstream, variant, codeClass(status)).Inc()
-	metrics.requestFirstByte.WithLabelValues(cacheStatus, upstream, variant).Observe(first.Sub(w.start).Seconds())
-	metrics.requestDuration.WithLabelValues(cacheStatus, upstream, variant).Observe(end.Sub(w.start).Seconds())
+	vars := aw.vars
+	labels := requestLabels{
+		cacheStatus: cacheStatusLabel(vars[contract.VarCacheStatus]),
+		upstream:    knownLabel(&knownUpstreams, vars[contract.VarUpstream]),
+		variant:     knownLabel(&knownVariants, vars[contract.VarVariant]),
+		code:        codeClass(status),
+	}
+	s := requestSeriesOf.get(labels)
+	s.count.Inc()
+	s.firstByte.Observe(first.Sub(aw.start).Seconds())
+	s.duration.Observe(end.Sub(aw.start).Seconds())
 	traceDecisions(r, vars, status)
 	if liveDashboards.Load() > 0 { // else nothing to allocate
-		rr := recentRequest{Time: w.start, Method: r.Method, Path: r.URL.Path, Status: status,
-			CacheStatus: cacheStatus, Upstream: upstream, Variant: variant, DurationMs: float64(end.Sub(w.start).Microseconds()) / 1000}
-		if ac, ok := vars[contract.VarAnswerCost].(answerCost); ok { // finishCost ran before: it is deferred after us
+		rr := recentRequest{Time: aw.start, Method: r.Method, Path: r.URL.Path, Status: status,
+			CacheStatus: labels.cacheStatus, Upstream: labels.upstream, Variant: labels.variant,
+			DurationMs: float64(end.Sub(aw.start).Microseconds()) / 1000}
+		if ac, ok := vars[contract.VarAnswerCost].(answerCost); ok {
 			rr.withCost(ac)
 		}
 		rememberRequest(rr)
 	}
-	w.ResponseWriter = nil
-	timedWriters.Put(w)
 }
+
+// requestLabels are the labels of a request's series.
+type requestLabels struct{ cacheStatus, upstream, variant, code string }
+
+// requestSeries are the series of one label set: the counter and both
+// histograms of metrics.
+type requestSeries struct {
+	count               prometheus.Counter
+	firstByte, duration prometheus.Observer
+}
+
+var requestSeriesOf = seriesCache[requestLabels, requestSeries]{series: func(l requestLabels) requestSeries {
+	return requestSeries{
+		count:     metrics.requests.WithLabelValues(l.cacheStatus, l.upstream, l.variant, l.code),
+		firstByte: metrics.requestFirstByte.WithLabelValues(l.cacheStatus, l.upstream, l.variant),
+		duration:  metrics.requestDuration.WithLabelValues(l.cacheStatus, l.upstream, l.variant),
+	}
+}}
 
 // cacheStatusLabel is rag_cache's verdict as a label: hit, semantic_hit,
 // miss, bypass, stale, or none (no rag_cache decided).

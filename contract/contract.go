@@ -34,11 +34,10 @@ const (
 	VarRequestID       = "rag.request_id"       // set by rag_split: the id feedback refers to (placeholder only)
 	VarUpstream        = "rag.upstream"         // set by rag_fallback: the tier that answered
 	VarModel           = "rag.model"            // set by rag_fallback when a tier's set_json names the model: the model that answered
-	VarCostMetered     = "rag.cost.metered"     // set by the first ragproxy handler of a request: it meters the answer's cost (var only)
 	VarPrices          = "rag.cost.prices"      // set by rag_cost: its price table for the handlers after it (var only)
 	VarCostRecorder    = "rag.cost.recorder"    // set by rag_split: its variant, which the metered cost is also recorded to, wherever the meter is (var only)
 	VarFallback        = "rag.fallback"         // set by rag_fallback on a stand-in answer, or a stream that failed its tier's checks: never cache it
-	VarTimed           = "rag.timed"            // set by the outermost ragproxy handler: it times the request (var only)
+	VarTimed           = "rag.timed"            // set by the outermost ragproxy handler: it times the request and meters its cost (var only)
 	VarAnswerCost      = "rag.cost.answer"      // set by the handler metering the cost, once the answer is over: its tokens and cost (var only)
 )
 
