@@ -94,7 +94,7 @@ func (h *ValidateHandler) Provision(ctx caddy.Context) error {
 		Field:             h.Field,
 	}
 	for _, d := range h.Deny {
-		re, err := regexp.Compile(d)
+		re, err := validate.CompileDeny(d)
 		if err != nil {
 			return fmt.Errorf("rag_validate: deny %q: %w", d, err)
 		}

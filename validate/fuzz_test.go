@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func FuzzCheck(f *testing.F) {
 	}
 	paths := []string{"/v1/chat/completions", "/v1/messages", "/v1/completions", "/v1/responses", "/query", "/v1/embeddings"}
 	rules := &Rules{MaxMessages: 4, MaxPromptTokens: 1000, MaxTokens: 100, ClampMaxTokens: true,
-		Models: []string{"m"}, MaxQuestionLength: 50, Deny: []*regexp.Regexp{regexp.MustCompile(`secret`)}}
+		Models: []string{"m"}, MaxQuestionLength: 50, Deny: []*DenyPattern{MustCompileDeny(`secret`)}}
 	f.Fuzz(func(t *testing.T, body string, p uint8) {
 		path := paths[int(p)%len(paths)]
 		start := time.Now()
@@ -80,9 +79,9 @@ func FuzzCheckDifferential(f *testing.F) {
 	paths := []string{"/v1/chat/completions", "/v1/messages", "/v1/completions", "/v1/responses", "/query", "/v1/embeddings"}
 	rulesets := []*Rules{
 		{MaxMessages: 4, MaxPromptTokens: 1000, MaxTokens: 100, ClampMaxTokens: true,
-			Models: []string{"m", "m\ufffd"}, MaxQuestionLength: 50, Deny: []*regexp.Regexp{regexp.MustCompile(`secret`)}},
+			Models: []string{"m", "m\ufffd"}, MaxQuestionLength: 50, Deny: []*DenyPattern{MustCompileDeny(`secret`)}},
 		{MaxMessages: 2, MaxTokens: 100, MaxQuestionLength: 3, Field: "a.b",
-			Deny: []*regexp.Regexp{regexp.MustCompile(`(?i)s[eé]cret|\x{fffd}`)}},
+			Deny: []*DenyPattern{MustCompileDeny(`(?i)s[eé]cret|\x{fffd}`)}},
 		{},
 	}
 	f.Fuzz(func(t *testing.T, body string, p, rs uint8) {

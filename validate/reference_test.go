@@ -320,7 +320,7 @@ func (r *Rules) refCheckText(api llm.API, obj map[string]any) *Refusal {
 	if len(r.Deny) > 0 {
 		for _, t := range refUserTexts(api, obj, r.Field) {
 			for _, re := range r.Deny {
-				if re.MatchString(t) {
+				if re.re.MatchString(t) { // the regex alone, without the literal that clears most texts
 					return refuse(ContentDenied, "the request's text is not allowed here")
 				}
 			}

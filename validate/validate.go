@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,14 +19,14 @@ import (
 // Rules are the limits a request is checked against. The zero value
 // checks only the shape of the request.
 type Rules struct {
-	MaxMessages       int              // most messages (or Responses input items); 0: no limit
-	MaxPromptTokens   int64            // most estimated prompt tokens (body bytes / 4); 0: no limit
-	MaxTokens         int64            // largest output cap a request may name; 0: no limit
-	ClampMaxTokens    bool             // lower a larger cap to MaxTokens instead of refusing
-	Models            []string         // models allowed (exact names); empty: any
-	MaxQuestionLength int              // most characters in the question; 0: no limit
-	Deny              []*regexp.Regexp // patterns the user's text must not match
-	Field             string           // dotted path of a RAG body's question; "": query, question or q
+	MaxMessages       int            // most messages (or Responses input items); 0: no limit
+	MaxPromptTokens   int64          // most estimated prompt tokens (body bytes / 4); 0: no limit
+	MaxTokens         int64          // largest output cap a request may name; 0: no limit
+	ClampMaxTokens    bool           // lower a larger cap to MaxTokens instead of refusing
+	Models            []string       // models allowed (exact names); empty: any
+	MaxQuestionLength int            // most characters in the question; 0: no limit
+	Deny              []*DenyPattern // patterns the user's text must not match
+	Field             string         // dotted path of a RAG body's question; "": query, question or q
 }
 
 // capFields are the members that cap an answer's tokens (llm.OutputCap reads the same).

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -13,7 +12,7 @@ func TestCheck(t *testing.T) {
 		MaxTokens:         100,
 		Models:            []string{"gpt-4o-mini", "claude-haiku"},
 		MaxQuestionLength: 40,
-		Deny:              []*regexp.Regexp{regexp.MustCompile(`(?i)ignore (all )?previous instructions`)},
+		Deny:              []*DenyPattern{MustCompileDeny(`(?i)ignore (all )?previous instructions`)},
 	}
 	chat := "/v1/chat/completions"
 	cases := []struct {
@@ -134,7 +133,7 @@ const benchBody = `{"model":"gpt-4o-mini","messages":[{"role":"system","content"
 
 var benchRules = &Rules{MaxMessages: 64, MaxPromptTokens: 100000, MaxTokens: 4096, ClampMaxTokens: true,
 	Models: []string{"gpt-4o-mini"}, MaxQuestionLength: 4000,
-	Deny: []*regexp.Regexp{regexp.MustCompile("(?i)ignore (all )?previous instructions")}}
+	Deny: []*DenyPattern{MustCompileDeny("(?i)ignore (all )?previous instructions")}}
 
 // BenchmarkCheck is rag_validate's judgement of a chat request with every
 // limit set; BenchmarkCheckReference the decoder-based validator it
