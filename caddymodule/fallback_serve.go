@@ -131,8 +131,11 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	}
 	start := time.Now()
 	ctx, endSpan := startTierSpan(r.Context(), t)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	var cancel context.CancelCauseFunc
+	if t.Timeout > 0 || t.FirstByteTimeout > 0 { // else nothing ends a try but its client
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+	}
 	// Each try gets its own copy of the request vars: an abandoned try's
 	// dial may still read them in the background while a later try's
 	// answer writes rag.upstream into the client's.
