@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkRequestTiming measures what timing a request costs (the
-// outermost handler's timedWriter, ragproxy_requests_total and the two
+// outermost handler's answer watcher, ragproxy_requests_total and the two
 // histograms): rag_split timing the request, against rag_split finding it
 // timed already (by an outer handler, here a var set just before).
 func BenchmarkRequestTiming(b *testing.B) {
