@@ -139,6 +139,9 @@ type Tier struct {
 	setJSON     []jsonField      // SetJSON, paths parsed, in path order
 	checks      llm.AnswerChecks // fail_on_empty, fail_on_invalid_json, fail_on_finish, fail_on_refusal
 	model       string           // the model set_json sends, if it sets one: what prices the answer
+
+	// The tier's name and model as request var values, boxed once.
+	nameVar, modelVar any
 }
 
 // jsonField is a set_json rewrite: the value is decoded for every request,
@@ -210,6 +213,10 @@ func (t *Tier) provision(ctx caddy.Context) error {
 	t.model = ""
 	if raw, ok := t.SetJSON["model"]; ok {
 		_ = json.Unmarshal(raw, &t.model)
+	}
+	t.nameVar, t.modelVar = t.Name, nil
+	if t.model != "" {
+		t.modelVar = t.model
 	}
 	t.setJSON = t.setJSON[:0]
 	for _, path := range slices.Sorted(maps.Keys(t.SetJSON)) {

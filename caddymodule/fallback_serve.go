@@ -139,11 +139,12 @@ func (h *FallbackHandler) attempt(t *Tier, w http.ResponseWriter, r *http.Reques
 	// Each try gets its own copy of the request vars: an abandoned try's
 	// dial may still read them in the background while a later try's
 	// answer writes rag.upstream into the client's.
-	if vars, ok := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any); ok {
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if vars != nil {
 		ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, maps.Clone(vars))
 	}
 	req := t.request(r.Clone(ctx), body)
-	tw := newTierWriter(w, r, t)
+	tw := newTierWriter(w, r, vars, t)
 	if t.checks.InvalidJSON {
 		tw.format = llm.RequestedFormat(body)
 	}

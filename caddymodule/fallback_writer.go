@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/ragproxy/ragproxy/cache"
@@ -28,7 +29,9 @@ const maxHeldBack = 1 << 20
 // works on its own copy of the headers, so a failed try leaves no trace.
 type tierWriter struct {
 	caddyhttp.ResponseWriterWrapper
-	req    *http.Request // the client's request, for vars and placeholders
+	req    *http.Request   // the client's request
+	vars   map[string]any  // the client's request vars (nil outside Caddy)
+	repl   *caddy.Replacer // the client's request replacer (nil outside Caddy)
 	tier   *Tier
 	header http.Header // this try's headers until it commits
 	start  time.Time   // of the try, for its time to first byte
@@ -47,10 +50,13 @@ type tierWriter struct {
 	clientErr atomic.Bool // a write or flush to the client failed: the client's doing, not the tier's
 }
 
-func newTierWriter(w http.ResponseWriter, r *http.Request, t *Tier) *tierWriter {
+func newTierWriter(w http.ResponseWriter, r *http.Request, vars map[string]any, t *Tier) *tierWriter {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	return &tierWriter{
 		ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		req:                   r,
+		vars:                  vars,
+		repl:                  repl,
 		tier:                  t,
 		header:                w.Header().Clone(),
 	}
@@ -93,10 +99,12 @@ func (w *tierWriter) commit() {
 		dst[k] = v
 	}
 	dst.Set(contract.HeaderUpstream, w.tier.Name) // canonical: Set need not allocate
-	publish(w.req, contract.VarUpstream, w.tier.Name)
-	caddyhttp.SetVar(w.req.Context(), contract.VarFallback, w.tier.fallback)
-	if w.tier.model != "" {
-		caddyhttp.SetVar(w.req.Context(), contract.VarModel, w.tier.model)
+	publishTo(w.vars, w.repl, contract.VarUpstream, w.tier.nameVar)
+	if w.vars != nil {
+		w.vars[contract.VarFallback] = w.tier.fallback
+		if w.tier.modelVar != nil {
+			w.vars[contract.VarModel] = w.tier.modelVar
+		}
 	}
 	w.committed = true
 	w.ResponseWriter.WriteHeader(w.status)

@@ -16,11 +16,21 @@ import (
 // publish makes value the {name} placeholder and the request var name.
 // The value is boxed once for both: each boxing of a string allocates.
 func publish(r *http.Request, name, value string) {
-	var boxed any = value
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		repl.Set(name, boxed)
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	publishTo(vars, repl, name, value)
+}
+
+// publishTo is publish for a caller that holds the request's vars and
+// replacer (either may be nil: outside a Caddy request) and perhaps a
+// value boxed once for every request, such as a tier's name.
+func publishTo(vars map[string]any, repl *caddy.Replacer, name string, value any) {
+	if repl != nil {
+		repl.Set(name, value)
 	}
-	caddyhttp.SetVar(r.Context(), name, boxed)
+	if vars != nil {
+		vars[name] = value
+	}
 }
 
 // publishPlaceholder makes value the {name} placeholder only, for values
